@@ -1,0 +1,131 @@
+"""The one action every path to a person goes through.
+
+It asks bot.escalation why (the same decision the EscalationPolicy made),
+records the escalation with a summary for the agent, tells the customer what
+happens next and when, emits a ``{"handoff": {...}}`` payload for the hub, and
+pauses the Rasa conversation so the bot stays silent until it is handed back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import DATABASE_ERRORS, verified_customer_id
+from actions.reminders import STAGE_WORDS
+from bot.business_hours import describe_hours, describe_opening, is_open, next_opening
+from bot.config import get_settings, today
+from bot.db import queries, session_scope
+from bot.escalation import REASONS, Decision, decide, sentiment_trail, turns_since_resume
+
+logger = logging.getLogger(__name__)
+
+REASON_RESPONSES = {
+    "hardship": "utter_handoff_hardship",
+    "dispute": "utter_handoff_dispute",
+    "anger": "utter_handoff_anger",
+    "legal_threat": "utter_handoff_anger",
+    "cancellation": "utter_handoff_cancellation",
+    "billing_error": "utter_handoff_billing",
+    "refund": "utter_handoff_billing",
+}
+TRANSCRIPT_EVENTS = 30
+
+
+def handoff_decision(tracker: Tracker) -> Decision:
+    if tracker.get_slot("verification_locked"):
+        return decide([], get_settings().escalation, verification_locked=True)
+    if tracker.get_slot("promise_outcome") == "needs_person" and tracker.latest_action_name == "action_record_promise":
+        return Decision("extension_beyond_policy", REASONS["extension_beyond_policy"], "date past self-service limit")
+    decision = decide(turns_since_resume(tracker.events), get_settings().escalation)
+    return decision or Decision("asked_for_person", REASONS["asked_for_person"], "handoff requested")
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    lines = []
+    for event in tracker.events[-TRANSCRIPT_EVENTS * 3:]:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            lines.append({"from": "customer" if event["event"] == "user" else "bot", "text": event["text"]})
+    return lines[-TRANSCRIPT_EVENTS:]
+
+
+async def account_summary(customer_id: Optional[int]) -> Optional[Dict[str, Any]]:
+    """Verified identity, open invoices and dunning stage; None when unverified or unreachable."""
+    if customer_id is None:
+        return None
+    async with session_scope() as session:
+        customer = await queries.get_customer(session, customer_id)
+        if customer is None:
+            return None
+        invoices = await queries.invoices_for(session, customer_id)
+        reminder = await queries.latest_reminder(session, customer_id)
+        promise = await queries.active_promise(session, customer_id)
+    day = today()
+    return {
+        "customer_id": customer.id,
+        "account_number": customer.account_number,
+        "name": customer.name,
+        "email": customer.email,
+        "open_invoices": [
+            {"number": i.number, "amount_due": str(i.amount_due), "currency": i.currency,
+             "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
+            for i in invoices if i.amount_due > 0
+        ],
+        "dunning_stage": STAGE_WORDS.get(reminder.stage, reminder.stage) if reminder else None,
+        "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
+                          "sent_at": reminder.sent_at.isoformat()} if reminder else None,
+        "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
+    }
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        settings = get_settings()
+        decision = handoff_decision(tracker)
+        customer_id = verified_customer_id(tracker)
+        now = dt.datetime.now(dt.timezone.utc)
+        summary: Dict[str, Any] = {
+            "conversation_id": tracker.sender_id,
+            "reason": decision.reason,
+            "priority": decision.priority,
+            "detail": decision.detail,
+            "sentiment_trail": sentiment_trail(turns_since_resume(tracker.events)),
+            "verified": customer_id is not None,
+            "account": None,
+            "transcript": transcript(tracker),
+            "requested_at": now.isoformat(),
+        }
+        try:
+            summary["account"] = await account_summary(customer_id)
+            async with session_scope() as session:
+                summary["escalation_id"] = await queries.record_escalation(
+                    session, tracker.sender_id, decision.reason, decision.priority, summary, now, customer_id
+                )
+        except DATABASE_ERRORS:
+            # The handoff still happens; the hub keeps the payload below.
+            logger.exception("could not record escalation for %s", tracker.sender_id)
+        logger.info("handoff %s: %s (%s)", tracker.sender_id, decision.reason, decision.detail)
+
+        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"))
+        if not is_open(now, settings):
+            opening = next_opening(now, settings)
+            dispatcher.utter_message(response="utter_handoff_hours", hours=describe_hours(settings),
+                                     next_open=describe_opening(opening, now, settings))
+        dispatcher.utter_message(json_message={"handoff": summary})
+
+        events: List[Dict[Text, Any]] = [SlotSet("handoff_reason", decision.reason)]
+        if tracker.active_loop.get("name"):
+            events.append(ActiveLoop(None))
+            events.append(SlotSet("requested_slot", None))
+        events.append(ConversationPaused())
+        return events

@@ -1,0 +1,247 @@
+"""The one place that reads configuration.
+
+Every setting has a type and a default that runs the product on embedded
+parts (SQLite, no external services). Values come from environment variables
+named ``BOT_<NAME>``; a bad value fails loudly at start-up with the variable's
+name, instead of surfacing later as a strange error. Nothing else in the
+project reads the environment: other modules call :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of true/false/1/0/yes/no/on/off")
+
+
+def _parse_list(raw: str) -> Tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _parse_timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {raw!r}") from exc
+    return raw
+
+
+def _parse_hours(raw: str) -> Tuple[dt.time, dt.time]:
+    """Parses '09:00-17:00' into opening and closing times."""
+    try:
+        start_raw, end_raw = raw.split("-")
+        start = dt.time.fromisoformat(start_raw.strip())
+        end = dt.time.fromisoformat(end_raw.strip())
+    except ValueError as exc:
+        raise ValueError("expected HH:MM-HH:MM, for example 09:00-17:00") from exc
+    if start >= end:
+        raise ValueError("opening time must be before closing time")
+    return start, end
+
+
+def _parse_weekdays(raw: str) -> Tuple[int, ...]:
+    """Parses 'mon,tue,...' into ISO weekday numbers (Monday = 1)."""
+    names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    days = []
+    for part in _parse_list(raw.lower()):
+        if part[:3] not in names:
+            raise ValueError(f"unknown weekday {part!r}")
+        days.append(names.index(part[:3]) + 1)
+    if not days:
+        raise ValueError("at least one weekday is needed")
+    return tuple(sorted(set(days)))
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be 1 or more")
+    return value
+
+
+def _probability(raw: str) -> float:
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("must be between 0 and 1")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class EscalationRules:
+    """When a conversation goes to a person (read by bot.escalation)."""
+
+    # One message whose negative probability is at least this is "strongly negative".
+    strong_negative: float = 0.85
+    # A run of negative messages: this many of the last `trend_window` messages.
+    trend_window: int = 4
+    trend_negative_count: int = 3
+    # A message counts as negative in the trend when its negative probability is at least this.
+    negative: float = 0.5
+    # Consecutive low-confidence (nlu_fallback) messages before a person takes over.
+    fallback_limit: int = 2
+    # The same request this many times within the last `repeat_window` messages.
+    repeat_limit: int = 3
+    repeat_window: int = 6
+    # Intents that always need a person, mapped to the reason recorded.
+    topic_intents: Tuple[str, ...] = (
+        "request_human",
+        "dispute_charge",
+        "cannot_pay",
+        "cancel_account",
+        "charged_twice",
+        "refund_request",
+    )
+    # Words that mark a legal threat, whatever the intent.
+    legal_keywords: Tuple[str, ...] = (
+        "lawyer",
+        "attorney",
+        "solicitor",
+        "sue",
+        "suing",
+        "lawsuit",
+        "court",
+        "legal action",
+        "ombudsman",
+    )
+    # Intents that do not count as "asking the same thing again".
+    repeat_ignored_intents: Tuple[str, ...] = (
+        "greet",
+        "goodbye",
+        "thanks",
+        "affirm",
+        "deny",
+        "provide_identifier",
+        "nlu_fallback",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str
+    company_name: str = "Northwind Energy"
+    support_email: str = "support@northwind.example"
+    support_phone: str = "+1 800 555 0199"
+    payment_link_base: str = "https://pay.northwind.example/invoice/"
+    card_update_link: str = "https://pay.northwind.example/account/card"
+    timezone: str = "America/New_York"
+    business_hours: Tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
+    business_days: Tuple[int, ...] = (1, 2, 3, 4, 5)
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_url: str = "http://localhost:5005"
+    verification_max_attempts: int = 3
+    max_extension_days: int = 14
+    secret_hash_iterations: int = 120_000
+    # Fixes "today" for demos and tests; None means the real date.
+    today: Optional[dt.date] = None
+    escalation: EscalationRules = EscalationRules()
+    test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'bot.db'}"
+
+
+# name -> (parser, Settings field, nested in EscalationRules?)
+_FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
+    "DATABASE_URL": (str, "database_url", False),
+    "COMPANY_NAME": (str, "company_name", False),
+    "SUPPORT_EMAIL": (str, "support_email", False),
+    "SUPPORT_PHONE": (str, "support_phone", False),
+    "PAYMENT_LINK_BASE": (str, "payment_link_base", False),
+    "CARD_UPDATE_LINK": (str, "card_update_link", False),
+    "TIMEZONE": (_parse_timezone, "timezone", False),
+    "BUSINESS_HOURS": (_parse_hours, "business_hours", False),
+    "BUSINESS_DAYS": (_parse_weekdays, "business_days", False),
+    "RASA_PORT": (_positive_int, "rasa_port", False),
+    "ACTION_PORT": (_positive_int, "action_port", False),
+    "RASA_URL": (str, "rasa_url", False),
+    "VERIFICATION_MAX_ATTEMPTS": (_positive_int, "verification_max_attempts", False),
+    "MAX_EXTENSION_DAYS": (_positive_int, "max_extension_days", False),
+    "SECRET_HASH_ITERATIONS": (_positive_int, "secret_hash_iterations", False),
+    "TODAY": (dt.date.fromisoformat, "today", False),
+    "TEST_POSTGRES_URL": (str, "test_postgres_url", False),
+    "ESCALATION_STRONG_NEGATIVE": (_probability, "strong_negative", True),
+    "ESCALATION_NEGATIVE": (_probability, "negative", True),
+    "ESCALATION_TREND_WINDOW": (_positive_int, "trend_window", True),
+    "ESCALATION_TREND_NEGATIVE_COUNT": (_positive_int, "trend_negative_count", True),
+    "ESCALATION_FALLBACK_LIMIT": (_positive_int, "fallback_limit", True),
+    "ESCALATION_REPEAT_LIMIT": (_positive_int, "repeat_limit", True),
+    "ESCALATION_REPEAT_WINDOW": (_positive_int, "repeat_window", True),
+    "ESCALATION_TOPIC_INTENTS": (_parse_list, "topic_intents", True),
+    "ESCALATION_LEGAL_KEYWORDS": (_parse_list, "legal_keywords", True),
+}
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Builds settings from a mapping of environment variables."""
+    top: Dict[str, Any] = {"database_url": _default_database_url()}
+    nested: Dict[str, Any] = {}
+    for name, (parse, field, is_nested) in _FIELDS.items():
+        raw = environ.get(f"BOT_{name}")
+        if raw is None or raw == "":
+            continue
+        try:
+            value = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"BOT_{name}={raw!r} is invalid: {exc}") from exc
+        (nested if is_nested else top)[field] = value
+    rules = EscalationRules(**nested)
+    if rules.trend_negative_count > rules.trend_window:
+        raise ConfigError(
+            "BOT_ESCALATION_TREND_NEGATIVE_COUNT cannot exceed BOT_ESCALATION_TREND_WINDOW"
+        )
+    return Settings(escalation=rules, **top)
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return load_settings(os.environ)
+
+
+def today(settings: Optional[Settings] = None) -> dt.date:
+    """Today's date in the company's time zone (or the configured fixed date)."""
+    settings = settings or get_settings()
+    if settings.today is not None:
+        return settings.today
+    return dt.datetime.now(settings.tz).date()
+
+
+def sync_database_url(url: str) -> str:
+    """The synchronous driver URL for an async one (migrations run synchronously)."""
+    return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg2")
+
+
+def async_database_url(url: str) -> str:
+    """The asyncio driver URL for a plain one."""
+    if url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    if url.startswith("postgresql://"):
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    if url.startswith("postgresql+psycopg2://"):
+        return url.replace("postgresql+psycopg2://", "postgresql+asyncpg://", 1)
+    return url

@@ -1,0 +1,53 @@
+"""Database access: async engine and session factory.
+
+Callers own the transaction::
+
+    async with session_scope() as session:   # commits on success
+        customer = await queries.customer_by_account(session, "AC-100001")
+
+Data functions in :mod:`bot.db.queries` take a session and never open one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import AsyncIterator, Dict, Optional
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.config import async_database_url, get_settings
+
+_engines: Dict[str, AsyncEngine] = {}
+
+
+def engine_for(url: Optional[str] = None) -> AsyncEngine:
+    """One engine per URL per process, created on first use (no I/O at import)."""
+    url = async_database_url(url or get_settings().database_url)
+    engine = _engines.get(url)
+    if engine is None:
+        kwargs = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            # SQLite waits for a competing writer instead of failing at once.
+            kwargs["connect_args"] = {"timeout": 15}
+        engine = create_async_engine(url, future=True, **kwargs)
+        _engines[url] = engine
+    return engine
+
+
+def session_factory(url: Optional[str] = None) -> sessionmaker:
+    return sessionmaker(engine_for(url), class_=AsyncSession, expire_on_commit=False, future=True)
+
+
+@contextlib.asynccontextmanager
+async def session_scope(url: Optional[str] = None) -> AsyncIterator[AsyncSession]:
+    """A session in one transaction: committed on success, rolled back on error."""
+    async with session_factory(url)() as session:
+        async with session.begin():
+            yield session
+
+
+async def dispose_engines() -> None:
+    for engine in list(_engines.values()):
+        await engine.dispose()
+    _engines.clear()

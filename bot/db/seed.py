@@ -1,0 +1,249 @@
+"""Demo data: customers covering every situation the bot must handle.
+
+Dates are relative to "today" so the aging buckets stay right whenever the demo
+runs. The same seed always makes the same data (fixed random seed). The named
+scenario customers are listed in README.md so a person can try each one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import List, Optional, Tuple
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Card,
+    Customer,
+    Escalation,
+    Invoice,
+    Payment,
+    PaymentAttempt,
+    PromiseToPay,
+    Reminder,
+    VerificationSecret,
+)
+from bot.security import hash_secret
+
+# Days after the due date at which each reminder stage goes out (the dunning
+# issue replaces this with the policy file; the seed only needs plausible history).
+STAGE_DAYS = (("upcoming", -3), ("friendly", 3), ("firm", 30), ("final", 60), ("collections", 90))
+LATE_FEE = Decimal("25.00")
+
+
+@dataclass
+class Scenario:
+    """One demo customer and the state of their account."""
+
+    name: str
+    email: str
+    zip_code: str
+    card: Optional[Tuple[str, str, int, int]]  # brand, last4, months from now until expiry
+    days_overdue: List[int] = field(default_factory=list)  # one open invoice each; negative = not yet due
+    paid_invoices: int = 2
+    currency: str = "USD"
+    decline: Optional[Tuple[str, str]] = None  # (code, soft|hard) on the newest open invoice
+    disputed: bool = False
+    promise_in_days: Optional[int] = None
+    opted_out: bool = False
+    undeliverable: bool = False
+    note: str = ""
+
+
+SCENARIOS: List[Scenario] = [
+    Scenario("Maria Lopez", "maria.lopez@example.com", "94107", ("visa", "4242", 20), [], 3,
+             note="paid up"),
+    Scenario("James Carter", "james.carter@example.com", "10001", ("mastercard", "5454", 14), [-3],
+             note="invoice due in 3 days"),
+    Scenario("Aisha Khan", "aisha.khan@example.com", "60614", ("visa", "1881", 9), [12],
+             note="12 days overdue, friendly reminder sent"),
+    Scenario("Tom Becker", "tom.becker@example.com", "73301", ("amex", "0005", 30), [45],
+             note="45 days overdue, firm reminder sent"),
+    Scenario("Li Wei", "li.wei@example.com", "98101", ("visa", "3220", 11), [75],
+             note="75 days overdue, final notice with late fee"),
+    Scenario("Sofia Rossi", "sofia.rossi@example.com", "02139", ("mastercard", "4444", 7), [105],
+             note="105 days overdue, in collections"),
+    Scenario("Daniel Okafor", "daniel.okafor@example.com", "30301", ("visa", "9876", 18), [150, 20],
+             note="over 120 days overdue plus a newer invoice"),
+    Scenario("Emma Schmidt", "emma.schmidt@example.com", "80202", ("visa", "0341", 16), [5],
+             decline=("insufficient_funds", "soft"), note="card declined (soft: insufficient funds)"),
+    Scenario("Noah Williams", "noah.williams@example.com", "33101", ("mastercard", "0119", 22), [8],
+             decline=("card_reported_lost", "hard"), note="card declined (hard: card reported lost)"),
+    Scenario("Olivia Brown", "olivia.brown@example.com", "85001", ("visa", "1117", 0), [-10],
+             note="card on file expires this month"),
+    Scenario("Lucas Martin", "lucas.martin@example.com", "97201", ("visa", "2223", 12), [20],
+             disputed=True, note="disputed invoice"),
+    Scenario("Chloe Dubois", "chloe.dubois@example.com", "19103", ("mastercard", "8210", 15), [25],
+             promise_in_days=6, note="active promise to pay in 6 days"),
+    Scenario("Hannah Meyer", "hannah.meyer@example.com", "55401", ("visa", "6060", 24), [15, -12],
+             currency="EUR", note="billed in euros, one overdue and one upcoming invoice"),
+    Scenario("Ben Adams", "ben.adams@example.com", "37201", ("visa", "7070", 26), [35],
+             opted_out=True, note="opted out of email reminders"),
+    Scenario("Grace Kim", "grace.kim@example.com", "92101", ("visa", "5151", 19), [33],
+             undeliverable=True, note="email address bounced"),
+    Scenario("Omar Haddad", "omar.haddad@example.com", "48201", None, [3],
+             note="no card on file (verify with ZIP code only)"),
+]
+
+FIRST_NAMES = ["Ava", "Ethan", "Mia", "Leo", "Zoe", "Ryan", "Nina", "Sam", "Iris", "Jack", "Lena",
+               "Owen", "Ruby", "Finn", "Maya", "Eli", "Nora", "Adam", "Lucy", "Hugo", "Sara", "Ivan",
+               "Rosa", "Theo", "Amir", "Kate", "Yuki", "Paul", "Jana", "Carl", "Dina", "Rafael"]
+LAST_NAMES = ["Nguyen", "Patel", "Garcia", "Johnson", "Silva", "Novak", "Ito", "Moreau", "Jensen",
+              "Costa", "Fischer", "Ahmed", "Walsh", "Kowalski", "Reyes", "Olsen", "Tanaka", "Bauer"]
+DESCRIPTIONS = ["Monthly energy plan", "Electricity usage", "Gas usage", "Service fee", "Smart meter rental"]
+BRANDS = ["visa", "mastercard", "amex"]
+
+
+def _filler_scenarios(count: int, rng: random.Random) -> List[Scenario]:
+    scenarios = []
+    for i in range(count):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        email = f"{name.lower().replace(' ', '.')}{i}@example.net"
+        situation = rng.choice(["paid", "paid", "upcoming", "overdue", "overdue", "decline"])
+        overdue = {
+            "paid": [],
+            "upcoming": [rng.randint(-20, -1)],
+            "overdue": [rng.choice([rng.randint(1, 30), rng.randint(31, 60), rng.randint(61, 130)])],
+            "decline": [rng.randint(1, 20)],
+        }[situation]
+        decline = None
+        if situation == "decline":
+            decline = rng.choice([("insufficient_funds", "soft"), ("processing_error", "soft"),
+                                  ("do_not_honor", "hard")])
+        scenarios.append(
+            Scenario(
+                name=name,
+                email=email,
+                zip_code=f"{rng.randint(10000, 99999)}",
+                card=(rng.choice(BRANDS), f"{rng.randint(0, 9999):04d}", rng.randint(1, 36)),
+                days_overdue=overdue,
+                paid_invoices=rng.randint(0, 4),
+                decline=decline,
+                note=f"filler: {situation}",
+            )
+        )
+    return scenarios
+
+
+def all_scenarios(filler: int = 32) -> List[Scenario]:
+    return SCENARIOS + _filler_scenarios(filler, random.Random(42))
+
+
+def _months_ahead(today: dt.date, months: int) -> Tuple[int, int]:
+    index = today.year * 12 + (today.month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def _stages_sent(days_overdue: int) -> List[str]:
+    return [stage for stage, day in STAGE_DAYS if days_overdue >= day]
+
+
+async def seed(
+    session: AsyncSession,
+    today: dt.date,
+    *,
+    filler: int = 32,
+    secret_iterations: int = 120_000,
+) -> int:
+    """Inserts the demo customers; returns how many were created."""
+    rng = random.Random(7)
+    now = dt.datetime.combine(today, dt.time(9, 0), tzinfo=dt.timezone.utc)
+    invoice_seq = 20001
+    scenarios = all_scenarios(filler)
+    for index, sc in enumerate(scenarios, start=1):
+        customer = Customer(
+            account_number=f"AC-{100000 + index}",
+            name=sc.name,
+            email=sc.email,
+            phone=f"+1 555 01{index:02d}",
+            reminders_opt_out=sc.opted_out,
+            email_undeliverable=sc.undeliverable,
+            created_at=now - dt.timedelta(days=400),
+        )
+        session.add(customer)
+        await session.flush()
+        secrets = [("zip_code", sc.zip_code)]
+        card = None
+        if sc.card:
+            brand, last4, months = sc.card
+            exp_year, exp_month = _months_ahead(today, months)
+            card = Card(customer_id=customer.id, brand=brand, last4=last4,
+                        exp_month=exp_month, exp_year=exp_year, is_default=True)
+            session.add(card)
+            secrets.append(("last_four", last4))
+        for kind, value in secrets:
+            hashed = hash_secret(value, secret_iterations)
+            session.add(VerificationSecret(customer_id=customer.id, kind=kind, salt=hashed.salt,
+                                           digest=hashed.digest, iterations=hashed.iterations))
+        await session.flush()
+
+        def new_invoice(due_on: dt.date, status: str) -> Invoice:
+            nonlocal invoice_seq
+            amount = Decimal(rng.randrange(4000, 42000)) / 100
+            invoice = Invoice(
+                number=f"INV-{invoice_seq}", customer_id=customer.id,
+                description=rng.choice(DESCRIPTIONS), amount=amount, currency=sc.currency,
+                issued_on=due_on - dt.timedelta(days=30), due_on=due_on, status=status,
+                late_fee=Decimal("0.00"),
+            )
+            invoice_seq += 1
+            session.add(invoice)
+            return invoice
+
+        for months_back in range(sc.paid_invoices, 0, -1):
+            due = today - dt.timedelta(days=30 * months_back + 35)
+            invoice = new_invoice(due, "paid")
+            invoice.paid_on = due - dt.timedelta(days=rng.randint(0, 5))
+            await session.flush()
+            session.add(Payment(invoice_id=invoice.id, amount=invoice.amount, currency=invoice.currency,
+                                paid_at=dt.datetime.combine(invoice.paid_on, dt.time(12), tzinfo=dt.timezone.utc),
+                                method="card"))
+
+        open_invoices = []
+        for days in sc.days_overdue:
+            invoice = new_invoice(today - dt.timedelta(days=days), "disputed" if sc.disputed else "open")
+            await session.flush()
+            open_invoices.append(invoice)
+            for stage in _stages_sent(days):
+                if stage == "final":
+                    invoice.late_fee = LATE_FEE
+                sent_day = invoice.due_on + dt.timedelta(days=dict(STAGE_DAYS)[stage])
+                session.add(Reminder(invoice_id=invoice.id, stage=stage, channel="email",
+                                     sent_at=dt.datetime.combine(sent_day, dt.time(10), tzinfo=dt.timezone.utc),
+                                     message_id=f"<reminder-{invoice.number}-{stage}@northwind.example>"))
+            if sc.disputed:
+                break  # a disputed invoice stops reminders; one is enough
+
+        if sc.decline and open_invoices:
+            target = open_invoices[-1]
+            code, kind = sc.decline
+            attempt_day = max(target.due_on, today - dt.timedelta(days=2))
+            session.add(PaymentAttempt(
+                invoice_id=target.id, card_id=card.id if card else None,
+                attempted_at=dt.datetime.combine(attempt_day, dt.time(6), tzinfo=dt.timezone.utc),
+                amount=target.amount, outcome="declined", decline_code=code, decline_type=kind))
+
+        if sc.promise_in_days is not None and open_invoices:
+            target = open_invoices[0]
+            session.add(PromiseToPay(
+                customer_id=customer.id, invoice_id=target.id, kind="promise",
+                amount=target.amount, currency=target.currency,
+                promised_date=today + dt.timedelta(days=sc.promise_in_days), status="active",
+                channel="chat", created_at=now - dt.timedelta(days=2)))
+        await session.flush()
+    return len(scenarios)
+
+
+async def customer_count(session: AsyncSession) -> int:
+    return (await session.execute(select(func.count(Customer.id)))).scalar_one()
+
+
+async def clear(session: AsyncSession) -> None:
+    """Removes all account data (children first, so it works without cascades)."""
+    for model in (Escalation, Reminder, PromiseToPay, PaymentAttempt, Payment, Invoice, Card,
+                  VerificationSecret, Customer):
+        await session.execute(delete(model))

@@ -1,0 +1,57 @@
+import datetime as dt
+
+import pytest
+
+from bot.config import ConfigError, async_database_url, load_settings, sync_database_url
+
+
+def test_defaults_run_on_embedded_parts():
+    settings = load_settings({})
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.database_url.endswith("var/bot.db")
+    assert settings.verification_max_attempts == 3
+    assert settings.escalation.fallback_limit == 2
+    assert "request_human" in settings.escalation.topic_intents
+
+
+def test_values_are_typed():
+    settings = load_settings({
+        "BOT_RASA_PORT": "6005", "BOT_TODAY": "2026-01-02", "BOT_BUSINESS_HOURS": "08:30-18:00",
+        "BOT_BUSINESS_DAYS": "mon,tue", "BOT_ESCALATION_TOPIC_INTENTS": "request_human, cannot_pay",
+        "BOT_ESCALATION_STRONG_NEGATIVE": "0.9",
+    })
+    assert settings.rasa_port == 6005
+    assert settings.today == dt.date(2026, 1, 2)
+    assert settings.business_hours == (dt.time(8, 30), dt.time(18))
+    assert settings.business_days == (1, 2)
+    assert settings.escalation.topic_intents == ("request_human", "cannot_pay")
+    assert settings.escalation.strong_negative == 0.9
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("BOT_RASA_PORT", "abc", "BOT_RASA_PORT='abc' is invalid"),
+        ("BOT_RASA_PORT", "0", "must be 1 or more"),
+        ("BOT_TIMEZONE", "Mars/Base", "unknown time zone"),
+        ("BOT_BUSINESS_HOURS", "17:00-09:00", "opening time must be before closing time"),
+        ("BOT_BUSINESS_DAYS", "funday", "unknown weekday"),
+        ("BOT_ESCALATION_NEGATIVE", "1.5", "between 0 and 1"),
+        ("BOT_TODAY", "yesterday", "BOT_TODAY='yesterday' is invalid"),
+    ],
+)
+def test_bad_values_fail_loudly_with_the_variable_name(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({name: value})
+
+
+def test_trend_count_cannot_exceed_window():
+    with pytest.raises(ConfigError, match="TREND_NEGATIVE_COUNT"):
+        load_settings({"BOT_ESCALATION_TREND_WINDOW": "2", "BOT_ESCALATION_TREND_NEGATIVE_COUNT": "3"})
+
+
+def test_driver_urls():
+    assert sync_database_url("sqlite+aiosqlite:////x.db") == "sqlite:////x.db"
+    assert sync_database_url("postgresql+asyncpg://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert async_database_url("sqlite:////x.db") == "sqlite+aiosqlite:////x.db"
