@@ -11,7 +11,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import aiohttp
 
@@ -26,10 +26,9 @@ class Process:
     proc: Optional[asyncio.subprocess.Process] = None
 
 
-def write_endpoints(settings: Settings, path: Path) -> Path:
+def write_endpoints(settings: Settings, path: Path, tracker_db: Path) -> Path:
     """Endpoints for this run: the action server's port and the tracker store."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tracker_db = PROJECT_ROOT / "var" / "rasa_tracker.db"
     path.write_text(
         "action_endpoint:\n"
         f"  url: \"http://localhost:{settings.action_port}/webhook\"\n"
@@ -41,8 +40,8 @@ def write_endpoints(settings: Settings, path: Path) -> Path:
     return path
 
 
-def processes(settings: Settings, model: Path) -> List[Process]:
-    endpoints = write_endpoints(settings, PROJECT_ROOT / "var" / "endpoints.yml")
+def processes(settings: Settings, model: Path, var_dir: Path = PROJECT_ROOT / "var") -> List[Process]:
+    endpoints = write_endpoints(settings, var_dir / "endpoints.yml", var_dir / "rasa_tracker.db")
     python = sys.executable
     return [
         Process(
@@ -90,6 +89,21 @@ async def stop(running: List[Process]) -> None:
                 await process.proc.wait()
 
 
+async def start_all(
+    settings: Settings,
+    model: Path,
+    running: List[Process],
+    env: Optional[Dict[str, str]] = None,
+    var_dir: Path = PROJECT_ROOT / "var",
+) -> None:
+    """Starts each process in turn and waits until it answers; appends to ``running``."""
+    for process in processes(settings, model, var_dir):
+        print(f"Starting the {process.name}...", flush=True)
+        process.proc = await asyncio.create_subprocess_exec(*process.command, cwd=PROJECT_ROOT, env=env)
+        running.append(process)
+        await wait_healthy(process)
+
+
 async def run(settings: Settings, model: Path) -> int:
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,11 +111,7 @@ async def run(settings: Settings, model: Path) -> int:
         loop.add_signal_handler(sig, stop_requested.set)
     running: List[Process] = []
     try:
-        for process in processes(settings, model):
-            print(f"Starting the {process.name}...", flush=True)
-            process.proc = await asyncio.create_subprocess_exec(*process.command, cwd=PROJECT_ROOT)
-            running.append(process)
-            await wait_healthy(process)
+        await start_all(settings, model, running)
         print(
             "\nThe support bot is running.\n"
             f"  Rasa server (REST webhook): http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
