@@ -28,7 +28,8 @@ async def balance(ctx: AnswerContext) -> List[Dict[str, Any]]:
     if not result.due and not result.disputed:
         ctx.say("utter_balance_zero", name=ctx.customer.first_name)
         return []
-    values = dict(name=ctx.customer.first_name, amount=_join_money(ctx, result.due) or ctx.money(0, "USD"),
+    zero = ctx.money(0, min(result.disputed, default="USD"))  # nothing due, in the customer's currency
+    values = dict(name=ctx.customer.first_name, amount=_join_money(ctx, result.due) or zero,
                   count=result.open_invoices)
     if result.disputed:
         ctx.say("utter_balance_with_dispute", disputed=_join_money(ctx, result.disputed), **values)

@@ -65,6 +65,17 @@ async def account_summary(customer_id: Optional[int]) -> Optional[Dict[str, Any]
         invoices = await queries.invoices_for(session, customer_id)
         reminder = await queries.latest_reminder(session, customer_id)
         promise = await queries.active_promise(session, customer_id)
+        # The account's dunning stage is the furthest stage reached by an invoice still owed,
+        # not the stage of whichever reminder went out last.
+        stages = []
+        for invoice in invoices:
+            if invoice.amount_due <= 0:
+                continue
+            latest = await queries.latest_reminder(session, customer_id, invoice.number)
+            if latest is not None:
+                stages.append(latest.stage)
+    order = list(STAGE_WORDS)
+    stage = max(stages, key=lambda s: order.index(s) if s in order else -1, default=None)
     day = today()
     return {
         "customer_id": customer.id,
@@ -76,7 +87,7 @@ async def account_summary(customer_id: Optional[int]) -> Optional[Dict[str, Any]
              "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
             for i in invoices if i.amount_due > 0
         ],
-        "dunning_stage": STAGE_WORDS.get(reminder.stage, reminder.stage) if reminder else None,
+        "dunning_stage": STAGE_WORDS.get(stage, stage) if stage else None,
         "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
                           "sent_at": reminder.sent_at.isoformat()} if reminder else None,
         "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,

@@ -31,7 +31,11 @@ STAGE_WORDS = {
 
 @answers("why_reminder")
 async def why_reminder(ctx: AnswerContext) -> List[Dict[str, Any]]:
-    reminder = await queries.latest_reminder(ctx.session, ctx.customer.id, ctx.tracker.get_slot("invoice_number"))
+    number = ctx.tracker.get_slot("invoice_number")
+    reminder = await queries.latest_reminder(ctx.session, ctx.customer.id, number)
+    if reminder is None and number:
+        # A stale or mistyped invoice number must not hide the reminders the customer did get.
+        reminder = await queries.latest_reminder(ctx.session, ctx.customer.id)
     if reminder is None:
         ctx.say("utter_no_reminders", name=ctx.customer.first_name, support_email=ctx.settings.support_email)
         return []

@@ -4,6 +4,7 @@ and settings that point the code under test at them."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import shutil
 import uuid
@@ -28,7 +29,10 @@ def _seed_database(url: str) -> None:
             await seed.seed(session, TODAY, secret_iterations=ITERATIONS)
         await dispose_engines()
 
-    asyncio.run(fill())
+    # In a thread of its own: the first test asking for a database may already be
+    # running inside an event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, fill()).result()
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +71,7 @@ def use_settings(monkeypatch, **values: str) -> config.Settings:
         "BOT_TODAY": TODAY.isoformat(),
         "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
         # Always inside business hours unless a test says otherwise.
-        "BOT_BUSINESS_HOURS": "00:00-23:59",
+        "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
         "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
     }
     env.update({f"BOT_{k.upper()}": v for k, v in values.items()})

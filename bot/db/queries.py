@@ -211,11 +211,14 @@ async def check_verification_secret(
             select(VerificationSecret).where(VerificationSecret.customer_id == customer_id)
         )
     ).scalars().all()
+    typed_digits = re.sub(r"\D", "", raw_secret or "")
     for secret in rows:
-        candidate = normalize_secret(secret.kind, raw_secret)
+        # Only a reply of exactly the right length is compared: a 5-digit ZIP guess
+        # must not also count as a guess of the card's last four digits.
         expected_length = 5 if secret.kind == "zip_code" else 4
-        if len(candidate) != expected_length:
+        if len(typed_digits) != expected_length:
             continue
+        candidate = normalize_secret(secret.kind, typed_digits)
         stored = HashedSecret(secret.salt, secret.digest, secret.iterations)
         if await asyncio.to_thread(check_secret, candidate, stored):
             return True

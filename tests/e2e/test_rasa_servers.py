@@ -35,7 +35,7 @@ def servers(seeded_sqlite_template, tmp_path_factory):
         "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
         "BOT_RASA_PORT": str(RASA_PORT),
         "BOT_ACTION_PORT": str(ACTION_PORT),
-        "BOT_BUSINESS_HOURS": "00:00-23:59",
+        "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
         "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }

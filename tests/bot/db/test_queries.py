@@ -34,6 +34,8 @@ async def test_secrets_are_checked_against_hashes(any_db):
         assert await queries.check_verification_secret(session, li.id, "card ending 3220")  # last four
         assert not await queries.check_verification_secret(session, li.id, "98102")
         assert not await queries.check_verification_secret(session, li.id, "12")
+        # A 5-digit reply is a ZIP guess only, never also a last-four guess (card ends 3220).
+        assert not await queries.check_verification_secret(session, li.id, "13220")
 
 
 async def test_balance_keeps_disputed_amounts_apart(any_db):
