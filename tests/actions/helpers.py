@@ -28,20 +28,6 @@ UNREACHABLE_DATABASE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
 _MESSAGE_KEYS = {"text", "buttons", "elements", "custom", "template", "response", "image", "attachment"}
 
 
-@pytest.fixture(autouse=True)
-def postgres_seeded_outside_the_event_loop(request):
-    """Creates the session's PostgreSQL database before ``any_db`` needs it.
-
-    ``any_db`` is an async fixture: when it is the first to ask for
-    ``postgres_url``, seeding calls asyncio.run() inside the running loop and
-    fails. Test modules that use ``any_db`` import this fixture (autouse), so
-    the database is made from synchronous code first.
-    """
-    callspec = getattr(request.node, "callspec", None)
-    if callspec is not None and callspec.params.get("any_db") == "postgres":
-        request.getfixturevalue("postgres_url")
-
-
 @pytest.fixture
 async def database_down(monkeypatch):
     """The bot's database points at a server that refuses connections."""

@@ -23,7 +23,6 @@ from bot.nlu.dates import date_in_words
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     customer,
     database_down,
-    postgres_seeded_outside_the_event_loop,
     run_action,
     user_event,
     verified_slots,

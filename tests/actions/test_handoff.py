@@ -18,7 +18,6 @@ from tests.actions.helpers import (  # noqa: F401 (fixtures)
     bot_event,
     customer,
     database_down,
-    postgres_seeded_outside_the_event_loop,
     run_action,
     user_event,
     verified_slots,

@@ -15,7 +15,6 @@ from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     customer,
-    postgres_seeded_outside_the_event_loop,
     run_action,
     verified_slots,
 )

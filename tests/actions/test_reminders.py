@@ -19,7 +19,6 @@ from bot.nlu.dates import date_in_words
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     customer,
     make_tracker,
-    postgres_seeded_outside_the_event_loop,
     responses,
     run_action,
     user_event,

@@ -18,7 +18,6 @@ from tests.actions.helpers import (  # noqa: F401 (fixtures)
     database_down,
     load_domain,
     make_tracker,
-    postgres_seeded_outside_the_event_loop,
     responses,
     user_event,
     verified_slots,
