@@ -147,6 +147,8 @@ class ActionVerificationComplete(Action):
             # The form ended without a result (the database was unreachable; already said).
             return [SlotSet("verification_outcome", "answered")]
         name = tracker.get_slot("customer_name")
+        # For the hub: the conversation now belongs to this customer (never shown to them).
+        dispatcher.utter_message(json_message={"verified": {"customer_id": int(tracker.get_slot("customer_id"))}})
         request = pending_request(tracker)
         if request in PROMISE_INTENTS:
             dispatcher.utter_message(response="utter_verified", name=name)

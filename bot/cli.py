@@ -27,6 +27,7 @@ async def _seed(reset: bool, if_empty: bool) -> int:
             existing = await seed.customer_count(session)
             if existing and if_empty:
                 print(f"Demo data already present ({existing} customers).")
+                await _seed_agents(settings)
                 return 0
             if existing and not reset:
                 print("The database already has customers; use --reset to replace them.", file=sys.stderr)
@@ -35,9 +36,55 @@ async def _seed(reset: bool, if_empty: bool) -> int:
                 await seed.clear(session)
             created = await seed.seed(session, today(settings), secret_iterations=settings.secret_hash_iterations)
         print(f"Seeded {created} demo customers.")
+        await _seed_agents(settings)
         return 0
     finally:
         await dispose_engines()
+
+
+async def _seed_agents(settings) -> None:
+    import datetime as dt
+
+    from bot.db import hub_seed, session_scope
+
+    async with session_scope() as session:
+        created = await hub_seed.seed_hub(session, settings.demo_agent_password, dt.datetime.now(dt.timezone.utc))
+    if created:
+        print(f"Created {created} demo agents for the console.")
+
+
+async def _add_agent(email: str, name: str, password: str) -> int:
+    import datetime as dt
+
+    from bot.db import agents, dispose_engines, session_scope
+
+    try:
+        async with session_scope() as session:
+            if await agents.agent_by_email(session, email):
+                print(f"An agent with the email {email} already exists.", file=sys.stderr)
+                return 1
+            await agents.create_agent(session, email, name, password, dt.datetime.now(dt.timezone.utc))
+    finally:
+        await dispose_engines()
+    print(f"Added agent {name} <{email}>.")
+    return 0
+
+
+def _agent_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    if len(password) < 10:
+        print("The password must have at least 10 characters.", file=sys.stderr)
+        return 2
+    return asyncio.run(_add_agent(args.email, args.name, password))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.hub.app import serve
+
+    serve(get_settings())
+    return 0
 
 
 def _db_seed(args: argparse.Namespace) -> int:
@@ -96,7 +143,15 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true")
     train.set_defaults(run=_train)
 
-    commands.add_parser("start", help="start the Rasa server and the action server").set_defaults(run=_start)
+    commands.add_parser("start", help="start everything: action server, Rasa server and hub").set_defaults(run=_start)
+    commands.add_parser("serve", help="run the hub only (widget, agent console, API)").set_defaults(run=_serve)
+
+    agent = commands.add_parser("agent", help="console agents")
+    add = agent.add_subparsers(dest="agent_command", required=True).add_parser("add", help="add an agent")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(run=_agent_add)
 
     chat = commands.add_parser("chat", help="chat with the running bot in the terminal")
     chat.add_argument("--url", help="Rasa server URL (default: BOT_RASA_URL)")

@@ -78,6 +78,19 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be more than 0")
+    return value
+
+
+def _parse_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
 def _probability(raw: str) -> float:
     value = float(raw)
     if not 0.0 <= value <= 1.0:
@@ -148,6 +161,26 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_url: str = "http://localhost:5005"
+    # The hub: the front door for the widget and the agent console.
+    hub_host: str = "0.0.0.0"
+    hub_port: int = 8000
+    # What the hub prints and puts in links; derived from hub_port when empty.
+    public_url: str = ""
+    # How long the hub waits for Rasa to answer one message.
+    rasa_timeout_seconds: float = 30.0
+    # While Rasa is unreachable, kept messages are retried this often...
+    rasa_retry_seconds: float = 5.0
+    # ...and after this long without an answer the conversation goes to a person.
+    rasa_outage_handoff_seconds: float = 120.0
+    # Longest customer or agent message, in characters; longer ones are refused.
+    max_message_chars: int = 2000
+    # Largest socket.io or HTTP body the hub accepts, in bytes.
+    max_body_bytes: int = 64 * 1024
+    console_session_hours: float = 8.0
+    # Password of the demo agents that `bot db seed` creates.
+    demo_agent_password: str = "northwind-demo"
+    # Redis URL for fanning socket messages out between several hub processes; empty: one process.
+    redis_url: str = ""
     verification_max_attempts: int = 3
     max_extension_days: int = 14
     secret_hash_iterations: int = 120_000
@@ -159,6 +192,10 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def hub_url(self) -> str:
+        return self.public_url or f"http://localhost:{self.hub_port}"
 
 
 def _default_database_url() -> str:
@@ -179,6 +216,17 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "RASA_PORT": (_positive_int, "rasa_port", False),
     "ACTION_PORT": (_positive_int, "action_port", False),
     "RASA_URL": (str, "rasa_url", False),
+    "HUB_HOST": (str, "hub_host", False),
+    "HUB_PORT": (_positive_int, "hub_port", False),
+    "PUBLIC_URL": (_parse_url, "public_url", False),
+    "RASA_TIMEOUT_SECONDS": (_positive_float, "rasa_timeout_seconds", False),
+    "RASA_RETRY_SECONDS": (_positive_float, "rasa_retry_seconds", False),
+    "RASA_OUTAGE_HANDOFF_SECONDS": (_positive_float, "rasa_outage_handoff_seconds", False),
+    "MAX_MESSAGE_CHARS": (_positive_int, "max_message_chars", False),
+    "MAX_BODY_BYTES": (_positive_int, "max_body_bytes", False),
+    "CONSOLE_SESSION_HOURS": (_positive_float, "console_session_hours", False),
+    "DEMO_AGENT_PASSWORD": (str, "demo_agent_password", False),
+    "REDIS_URL": (str, "redis_url", False),
     "VERIFICATION_MAX_ATTEMPTS": (_positive_int, "verification_max_attempts", False),
     "MAX_EXTENSION_DAYS": (_positive_int, "max_extension_days", False),
     "SECRET_HASH_ITERATIONS": (_positive_int, "secret_hash_iterations", False),
@@ -209,6 +257,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         except ValueError as exc:
             raise ConfigError(f"BOT_{name}={raw!r} is invalid: {exc}") from exc
         (nested if is_nested else top)[field] = value
+    # Rasa's URL follows its port unless set on its own.
+    top.setdefault("rasa_url", f"http://localhost:{top.get('rasa_port', Settings.rasa_port)}")
     rules = EscalationRules(**nested)
     if rules.trend_negative_count > rules.trend_window:
         raise ConfigError(

@@ -1,7 +1,7 @@
 """Starts the product's processes, waits until they answer, stops them cleanly.
 
-Today: the action server and the Rasa server. The hub joins here later as one
-more entry in ``processes``.
+The action server, the Rasa server and the hub, in that order: the hub comes up
+last so the first customer message finds the bot ready.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def processes(settings: Settings, model: Path, var_dir: Path = PROJECT_ROOT / "v
              "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--cors", "*"],
             f"http://localhost:{settings.rasa_port}/status",
         ),
+        Process("hub", [python, "-m", "bot", "serve"], f"http://localhost:{settings.hub_port}/health"),
     ]
 
 
@@ -114,6 +115,9 @@ async def run(settings: Settings, model: Path) -> int:
         await start_all(settings, model, running)
         print(
             "\nThe support bot is running.\n"
+            f"  Demo page with the chat widget: {settings.hub_url}/\n"
+            f"  Agent console:                  {settings.hub_url}/console\n"
+            f"    sign in as alex@northwind.example or sam@northwind.example, password {settings.demo_agent_password!r}\n"
             f"  Rasa server (REST webhook): http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
             f"  Rasa HTTP API:              http://localhost:{settings.rasa_port}/status\n"
             f"  Action server:              http://localhost:{settings.action_port}/health\n"

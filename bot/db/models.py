@@ -228,3 +228,7 @@ class Escalation(Base):
     priority = Column(Integer, nullable=False)
     summary = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+# The hub's tables share this metadata (and its migrations).
+from bot.db import hub_models  # noqa: E402,F401

@@ -15,6 +15,7 @@ from bot.nlu.amounts import format_money
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     bot_event,
     customer,
+    json_messages,
     database_down,
     load_domain,
     make_tracker,
@@ -224,6 +225,21 @@ async def test_complete_without_a_pending_question_asks_how_to_help(sqlite_db):
     result, said = await complete(verified_slots(li), verification_events("greet", "hi"))
     assert result == [SlotSet("verification_outcome", "answered")]
     assert said == [{"response": "utter_verified_how_can_help", "name": "Li"}]
+
+
+async def test_complete_tells_the_hub_who_was_verified(sqlite_db):
+    li = await customer("AC-100005")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=verified_slots(li), events=verification_events("greet", "hi"))
+    await ActionVerificationComplete().run(dispatcher, tracker, domain={})
+    assert json_messages(dispatcher) == [{"verified": {"customer_id": li.id}}]
+
+
+async def test_complete_when_locked_tells_the_hub_nothing(sqlite_db):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"verification_locked": True}, events=verification_events("greet", "hi"))
+    await ActionVerificationComplete().run(dispatcher, tracker, domain={})
+    assert json_messages(dispatcher) == []
 
 
 async def test_complete_uses_the_latest_pending_question(sqlite_db):

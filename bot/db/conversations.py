@@ -1,0 +1,298 @@
+"""Data functions over the conversation store.
+
+Each takes an ``AsyncSession`` and leaves the transaction to the caller.
+Status changes are compare-and-set updates (``WHERE status = :expected``), so
+two agents, or two hub processes, can never both win the same change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.hub_models import CannedReply, Conversation, CsatRating, Handoff, Message, Note
+
+OPEN_STATUSES = ("bot", "pending", "assigned")
+
+
+async def latest_conversation(session: AsyncSession, channel: str, session_key: str) -> Optional[Conversation]:
+    """The newest conversation of a widget session or email thread, whatever its status."""
+    result = await session.execute(
+        select(Conversation)
+        .where(Conversation.channel == channel, Conversation.session_key == session_key)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def create_conversation(
+    session: AsyncSession, channel: str, session_key: str, now: dt.datetime
+) -> Conversation:
+    conversation = Conversation(
+        public_id=uuid.uuid4().hex, channel=channel, session_key=session_key, status="bot",
+        queue_notice_sent=False, outage_notice_sent=False, rasa_needs_resume=False,
+        created_at=now, updated_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(session: AsyncSession, public_id: str) -> Optional[Conversation]:
+    result = await session.execute(select(Conversation).where(Conversation.public_id == public_id))
+    return result.scalar_one_or_none()
+
+
+async def get_conversation_by_id(session: AsyncSession, conversation_id: int) -> Optional[Conversation]:
+    return await session.get(Conversation, conversation_id)
+
+
+async def change_status(
+    session: AsyncSession,
+    conversation: Conversation,
+    expected: Sequence[str],
+    new_status: str,
+    now: dt.datetime,
+    **values: Any,
+) -> bool:
+    """Moves a conversation to ``new_status`` only if it is still in one of ``expected``.
+
+    Returns False when someone else changed it first; the object is refreshed either way.
+    """
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.status.in_(tuple(expected)))
+        .values(status=new_status, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(conversation)
+    return result.rowcount == 1
+
+
+async def update_conversation(session: AsyncSession, conversation: Conversation, now: dt.datetime, **values: Any) -> None:
+    for key, value in values.items():
+        setattr(conversation, key, value)
+    conversation.updated_at = now
+    await session.flush()
+
+
+async def add_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    delivery: str,
+    now: dt.datetime,
+    payload: Optional[Dict[str, Any]] = None,
+    client_message_id: Optional[str] = None,
+    agent_id: Optional[int] = None,
+) -> Tuple[Message, bool]:
+    """Stores a message; returns it and whether it is new.
+
+    A customer message re-sent with the same client id returns the stored one
+    (``False``), so a retry after a lost acknowledgement is never stored twice.
+    """
+    if client_message_id is not None:
+        existing = await message_by_client_id(session, conversation.id, client_message_id)
+        if existing is not None:
+            return existing, False
+    message = Message(
+        conversation_id=conversation.id, sender=sender, text=text, delivery=delivery,
+        payload=json.dumps(payload) if payload else None, client_message_id=client_message_id,
+        agent_id=agent_id, created_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(message)
+            await session.flush()
+    except IntegrityError:
+        # Another process stored the same client message between our check and insert.
+        existing = await message_by_client_id(session, conversation.id, client_message_id)
+        if existing is None:
+            raise
+        return existing, False
+    conversation.updated_at = now
+    return message, True
+
+
+async def message_by_client_id(session: AsyncSession, conversation_id: int, client_message_id: str) -> Optional[Message]:
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_message_id == client_message_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_delivery(session: AsyncSession, message_ids: Sequence[int], delivery: str) -> None:
+    if message_ids:
+        await session.execute(
+            update(Message).where(Message.id.in_(tuple(message_ids))).values(delivery=delivery)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def messages_for(session: AsyncSession, conversation_id: int, limit: int = 500) -> List[Message]:
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc()).limit(limit)
+    )
+    return list(reversed(result.scalars().all()))
+
+
+async def session_messages(session: AsyncSession, channel: str, session_key: str, limit: int = 200) -> List[Message]:
+    """Every message of a widget session, across its conversations, oldest first."""
+    result = await session.execute(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.channel == channel, Conversation.session_key == session_key)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(result.scalars().all()))
+
+
+async def waiting_for_bot(session: AsyncSession) -> List[Message]:
+    """Customer messages kept while Rasa was unreachable, oldest first."""
+    result = await session.execute(select(Message).where(Message.delivery == "waiting_for_bot").order_by(Message.id))
+    return list(result.scalars().all())
+
+
+async def open_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
+    result = await session.execute(
+        select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .order_by(Handoff.id.desc()).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def latest_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
+    result = await session.execute(
+        select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def create_handoff(
+    session: AsyncSession, conversation: Conversation, reason: str, priority: int,
+    summary: Dict[str, Any], now: dt.datetime,
+) -> Handoff:
+    handoff = Handoff(
+        conversation_id=conversation.id, reason=reason, priority=priority,
+        summary=json.dumps(summary, default=str), requested_at=now,
+    )
+    session.add(handoff)
+    await session.flush()
+    return handoff
+
+
+async def end_handoff(session: AsyncSession, conversation_id: int, outcome: str, now: dt.datetime) -> None:
+    await session.execute(
+        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .values(ended_at=now, outcome=outcome).execution_options(synchronize_session=False)
+    )
+
+
+async def mark_taken(session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime) -> None:
+    await session.execute(
+        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .values(taken_at=now, taken_by=agent_id).execution_options(synchronize_session=False)
+    )
+
+
+async def queue(session: AsyncSession) -> List[Tuple[Conversation, Handoff]]:
+    """Conversations waiting for a person: most urgent first, then longest waiting."""
+    result = await session.execute(
+        select(Conversation, Handoff)
+        .join(Handoff, and_(Handoff.conversation_id == Conversation.id, Handoff.ended_at.is_(None)))
+        .where(Conversation.status == "pending")
+        .order_by(Handoff.priority, Handoff.requested_at, Handoff.id)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def queue_position(session: AsyncSession, handoff: Handoff) -> int:
+    """1 for the next conversation an agent will take."""
+    ahead = await session.execute(
+        select(func.count(Handoff.id))
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Conversation.status == "pending",
+            Handoff.ended_at.is_(None),
+            Handoff.id != handoff.id,
+            (Handoff.priority < handoff.priority)
+            | ((Handoff.priority == handoff.priority) & (Handoff.requested_at <= handoff.requested_at)),
+        )
+    )
+    return int(ahead.scalar_one()) + 1
+
+
+async def conversations(
+    session: AsyncSession, status: Optional[str] = None, agent_id: Optional[int] = None, limit: int = 100
+) -> List[Conversation]:
+    query = select(Conversation).order_by(Conversation.updated_at.desc()).limit(limit)
+    if status:
+        query = query.where(Conversation.status == status)
+    if agent_id is not None:
+        query = query.where(Conversation.assigned_agent_id == agent_id)
+    result = await session.execute(query)
+    return list(result.scalars().all())
+
+
+async def customer_conversations(session: AsyncSession, customer_id: int, limit: int = 10) -> List[Conversation]:
+    result = await session.execute(
+        select(Conversation).where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.created_at.desc()).limit(limit)
+    )
+    return list(result.scalars().all())
+
+
+async def last_customer_text(session: AsyncSession, conversation_id: int) -> str:
+    result = await session.execute(
+        select(Message.text).where(Message.conversation_id == conversation_id, Message.sender == "customer")
+        .order_by(Message.id.desc()).limit(1)
+    )
+    return result.scalar_one_or_none() or ""
+
+
+async def add_note(session: AsyncSession, conversation_id: int, agent_id: int, text: str, now: dt.datetime) -> Note:
+    note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text, created_at=now)
+    session.add(note)
+    await session.flush()
+    return note
+
+
+async def notes_for(session: AsyncSession, conversation_id: int) -> List[Note]:
+    result = await session.execute(select(Note).where(Note.conversation_id == conversation_id).order_by(Note.id))
+    return list(result.scalars().all())
+
+
+async def canned_replies(session: AsyncSession) -> List[CannedReply]:
+    result = await session.execute(select(CannedReply).order_by(CannedReply.title))
+    return list(result.scalars().all())
+
+
+async def add_canned_reply(session: AsyncSession, title: str, text: str) -> CannedReply:
+    reply = CannedReply(title=title, text=text)
+    session.add(reply)
+    await session.flush()
+    return reply
+
+
+async def record_csat(session: AsyncSession, conversation_id: int, rating: int, now: dt.datetime) -> bool:
+    """Stores the rating; False when this conversation was already rated."""
+    existing = await session.execute(select(CsatRating.id).where(CsatRating.conversation_id == conversation_id))
+    if existing.scalar_one_or_none() is not None:
+        return False
+    session.add(CsatRating(conversation_id=conversation_id, rating=rating, created_at=now))
+    await session.flush()
+    return True
+
+
+async def csat_for(session: AsyncSession, conversation_id: int) -> Optional[int]:
+    result = await session.execute(select(CsatRating.rating).where(CsatRating.conversation_id == conversation_id))
+    return result.scalar_one_or_none()

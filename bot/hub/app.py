@@ -1,0 +1,120 @@
+"""Builds the hub: one aiohttp application serving the widget's socket.io
+endpoint (``/socket.io``), the console socket and API, the pages, and ``/health``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import socketio
+import yaml
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.db import dispose_engines, session_scope
+from bot.hub import console_api
+from bot.hub.console_socket import ConsoleSocket
+from bot.hub.delivery import SocketDelivery
+from bot.hub.rasa_client import RasaClient
+from bot.hub.routing import Router
+from bot.hub.widget_channel import WidgetChannel
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
+
+# Scripts only from the hub itself: a message that smuggles markup can never run code.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
+               "base-uri 'none'; form-action 'self'")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    return response
+
+
+def _page(name: str):
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+    return handler
+
+
+async def widget_script(request: web.Request) -> web.FileResponse:
+    # Embedded on other sites: any origin may load it.
+    return web.FileResponse(STATIC / "widget.js", headers={
+        "Content-Type": "application/javascript", "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
+
+
+async def health(request: web.Request) -> web.Response:
+    router: Router = request.app["router"]
+    body: Dict[str, Any] = {"status": "ok", "database": "ok", "rasa": "up"}
+    try:
+        async with session_scope(router.db_url) as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the store is "down"
+        logger.warning("health: database unavailable: %r", exc)
+        body.update(status="degraded", database="down")
+    if not await router.rasa.healthy():
+        body["rasa"] = "down"
+    return web.json_response(body, status=200 if body["database"] == "ok" else 503)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app["openapi"])
+
+
+def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[RasaClient] = None) -> web.Application:
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins="*", client_manager=manager,
+        max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False,
+    )
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    router = Router(settings, rasa, SocketDelivery(sio), db_url=db_url)
+    WidgetChannel(sio, router)
+    ConsoleSocket(sio, router)
+
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware])
+    app["router"] = router
+    app["sio"] = sio
+    app["openapi"] = yaml.safe_load(OPENAPI.read_text())
+    sio.attach(app, socketio_path="socket.io")
+    console_api.add_routes(app)
+    app.router.add_get("/", _page("demo.html"))
+    app.router.add_get("/console", _page("console.html"))
+    app.router.add_get("/widget.js", widget_script)
+    app.router.add_get("/health", health)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_static("/static", STATIC)
+
+    async def start(app: web.Application) -> None:
+        await router.recover()
+        router.start()
+
+    async def stop(app: web.Application) -> None:
+        await router.stop()
+        await rasa.close()
+        await dispose_engines()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(settings)
+    print(f"Hub listening on {settings.hub_url} (widget demo: {settings.hub_url}/, "
+          f"agent console: {settings.hub_url}/console)", flush=True)
+    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None)

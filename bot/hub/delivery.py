@@ -1,0 +1,36 @@
+"""Where the router's output goes: the customer's channel and the agents' consoles."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import socketio
+
+from bot.db.hub_models import Conversation
+from bot.hub import console_socket, widget_channel
+from bot.hub.replies import socket_message
+
+
+class SocketDelivery:
+    """Widget customers and console agents over socket.io (Redis fans out between hubs)."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def to_customer(self, conversation: Conversation, message: Dict[str, Any]) -> None:
+        if conversation.channel != "web":
+            return
+        metadata = {"from": message["from"], "message_id": message["id"], "at": message["at"]}
+        if message.get("agent_name"):
+            metadata["agent_name"] = message["agent_name"]
+        payload = {k: message[k] for k in ("quick_replies", "attachment") if k in message}
+        await self.sio.emit("bot_uttered", socket_message(message["text"], payload, metadata),
+                            room=widget_channel.room(conversation.session_key), namespace=widget_channel.NAMESPACE)
+
+    async def typing(self, conversation: Conversation, active: bool, who: str) -> None:
+        if conversation.channel == "web":
+            await self.sio.emit("typing", {"active": active, "from": who},
+                                room=widget_channel.room(conversation.session_key), namespace=widget_channel.NAMESPACE)
+
+    async def to_agents(self, event: str, data: Dict[str, Any]) -> None:
+        await self.sio.emit(event, data, room=console_socket.AGENTS_ROOM, namespace=console_socket.NAMESPACE)

@@ -1,0 +1,151 @@
+"""What the console API, the console socket and the widget history send: stored
+rows turned into plain JSON-ready dicts. Reads only; the caller owns the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Dict, List, Optional
+
+from bot.config import today
+from bot.db import agents as agent_data
+from bot.db import conversations as store
+from bot.db import queries
+from bot.db.hub_models import Agent, Conversation, Handoff, Message, Note
+
+
+def _iso(moment: Optional[dt.datetime]) -> Optional[str]:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.isoformat()
+
+
+def message_view(message: Message, agent_names: Optional[Dict[int, str]] = None) -> Dict[str, Any]:
+    view: Dict[str, Any] = {
+        "id": message.id,
+        "from": message.sender,
+        "text": message.text,
+        "at": _iso(message.created_at),
+        "delivery": message.delivery,
+    }
+    payload = json.loads(message.payload) if message.payload else {}
+    if payload.get("quick_replies"):
+        view["quick_replies"] = payload["quick_replies"]
+    if payload.get("attachment"):
+        view["attachment"] = payload["attachment"]
+    if message.agent_id is not None and agent_names:
+        view["agent_name"] = agent_names.get(message.agent_id)
+    return view
+
+
+async def agent_names(session) -> Dict[int, str]:
+    return {agent.id: agent.name for agent in await agent_data.all_agents(session)}
+
+
+async def message_views(session, messages: List[Message]) -> List[Dict[str, Any]]:
+    names = await agent_names(session)
+    return [message_view(message, names) for message in messages]
+
+
+def agent_view(agent: Optional[Agent]) -> Optional[Dict[str, Any]]:
+    if agent is None:
+        return None
+    return {"id": agent.id, "email": agent.email, "name": agent.name, "presence": agent.presence}
+
+
+def note_view(note: Note, names: Dict[int, str]) -> Dict[str, Any]:
+    return {"id": note.id, "agent_name": names.get(note.agent_id), "text": note.text, "at": _iso(note.created_at)}
+
+
+def handoff_view(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
+    if handoff is None:
+        return None
+    return {
+        "reason": handoff.reason, "priority": handoff.priority,
+        "requested_at": _iso(handoff.requested_at), "taken_at": _iso(handoff.taken_at),
+        "ended_at": _iso(handoff.ended_at), "outcome": handoff.outcome,
+        "summary": json.loads(handoff.summary or "{}"),
+    }
+
+
+async def customer_brief(session, customer_id: Optional[int]) -> Optional[Dict[str, Any]]:
+    if customer_id is None:
+        return None
+    customer = await queries.get_customer(session, customer_id)
+    if customer is None:
+        return None
+    return {"id": customer.id, "name": customer.name, "account_number": customer.account_number}
+
+
+async def conversation_view(session, conversation: Conversation) -> Dict[str, Any]:
+    agent = None
+    if conversation.assigned_agent_id is not None:
+        agent = await agent_data.get_agent(session, conversation.assigned_agent_id)
+    return {
+        "id": conversation.public_id,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "assigned_agent": agent_view(agent),
+        "customer": await customer_brief(session, conversation.customer_id),
+        "created_at": _iso(conversation.created_at),
+        "updated_at": _iso(conversation.updated_at),
+        "resolved_at": _iso(conversation.resolved_at),
+        "csat": await store.csat_for(session, conversation.id),
+    }
+
+
+async def queue_item(session, conversation: Conversation, handoff: Handoff, now: dt.datetime) -> Dict[str, Any]:
+    requested = handoff.requested_at if handoff.requested_at.tzinfo else handoff.requested_at.replace(tzinfo=dt.timezone.utc)
+    return {
+        "conversation_id": conversation.public_id,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "reason": handoff.reason,
+        "priority": handoff.priority,
+        "requested_at": _iso(requested),
+        "waiting_seconds": max(0, int((now - requested).total_seconds())),
+        "customer": await customer_brief(session, conversation.customer_id),
+        "preview": (await store.last_customer_text(session, conversation.id))[:200],
+    }
+
+
+async def customer_panel(session, conversation: Conversation) -> Optional[Dict[str, Any]]:
+    """Everything an agent needs about the verified customer; None when not verified."""
+    if conversation.customer_id is None:
+        return None
+    customer = await queries.get_customer(session, conversation.customer_id)
+    if customer is None:
+        return None
+    day = today()
+    invoices = await queries.invoices_for(session, customer.id)
+    card = await queries.default_card(session, customer.id)
+    promise = await queries.active_promise(session, customer.id)
+    reminder = await queries.latest_reminder(session, customer.id)
+    recent = await store.customer_conversations(session, customer.id)
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "account_number": customer.account_number,
+        "email": customer.email,
+        "verified": True,
+        "reminders_opt_out": customer.reminders_opt_out,
+        "email_undeliverable": customer.email_undeliverable,
+        "invoices": [
+            {"number": i.number, "description": i.description, "amount": str(i.amount),
+             "amount_due": str(i.amount_due), "currency": i.currency, "issued_on": i.issued_on.isoformat(),
+             "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
+            for i in invoices
+        ],
+        "dunning_stage": reminder.stage if reminder else None,
+        "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
+                          "sent_at": _iso(reminder.sent_at)} if reminder else None,
+        "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
+                 "exp_year": card.exp_year} if card else None,
+        "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
+        "recent_conversations": [
+            {"id": c.public_id, "channel": c.channel, "status": c.status, "created_at": _iso(c.created_at)}
+            for c in recent
+        ],
+    }
