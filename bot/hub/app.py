@@ -3,7 +3,6 @@ endpoint (``/socket.io``), the console socket and API, the pages, and ``/health`
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.db import dispose_engines, session_scope
 from bot.hub import console_api
+from bot.hub.console_api import ROUTER
 from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
 from bot.hub.rasa_client import RasaClient
@@ -23,6 +23,8 @@ from bot.hub.routing import Router
 from bot.hub.widget_channel import WidgetChannel
 
 logger = logging.getLogger(__name__)
+
+OPENAPI_DOC = web.AppKey("openapi", dict)
 
 STATIC = Path(__file__).resolve().parent / "static"
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
@@ -38,14 +40,13 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.content_type == "text/html":
-        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     return response
 
 
 def _page(name: str):
     async def handler(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+        return web.FileResponse(STATIC / name, headers={
+            "Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"})
     return handler
 
 
@@ -56,7 +57,7 @@ async def widget_script(request: web.Request) -> web.FileResponse:
 
 
 async def health(request: web.Request) -> web.Response:
-    router: Router = request.app["router"]
+    router: Router = request.app[ROUTER]
     body: Dict[str, Any] = {"status": "ok", "database": "ok", "rasa": "up"}
     try:
         async with session_scope(router.db_url) as session:
@@ -70,7 +71,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(request.app["openapi"])
+    return web.json_response(request.app[OPENAPI_DOC])
 
 
 def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[RasaClient] = None) -> web.Application:
@@ -86,9 +87,8 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
 
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware])
-    app["router"] = router
-    app["sio"] = sio
-    app["openapi"] = yaml.safe_load(OPENAPI.read_text())
+    app[ROUTER] = router
+    app[OPENAPI_DOC] = yaml.safe_load(OPENAPI.read_text())
     sio.attach(app, socketio_path="socket.io")
     console_api.add_routes(app)
     app.router.add_get("/", _page("demo.html"))

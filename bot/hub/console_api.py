@@ -23,6 +23,7 @@ from bot.security import check_password, session_token
 
 logger = logging.getLogger(__name__)
 
+ROUTER = web.AppKey("router", Router)
 PUBLIC_PATHS = ("/api/auth/login", "/api/openapi.json")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -53,7 +54,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/api/") and request.path not in PUBLIC_PATHS:
         token = request.cookies.get(auth.COOKIE)
-        agent = await auth.agent_for_token(request.app["router"].db_url, token)
+        agent = await auth.agent_for_token(request.app[ROUTER].db_url, token)
         if agent is None:
             return error(401, "sign in first")
         request["agent"] = agent
@@ -75,7 +76,7 @@ async def json_body(request: web.Request) -> Dict[str, Any]:
 
 
 def router_of(request: web.Request) -> Router:
-    return request.app["router"]
+    return request.app[ROUTER]
 
 
 def agent_of(request: web.Request) -> Agent:

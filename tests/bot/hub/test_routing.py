@@ -8,24 +8,16 @@ import asyncio
 import datetime as dt
 
 import pytest
-from sqlalchemy import delete
 
 from bot.config import get_settings
 from bot.db import agents as agent_data
 from bot.db import conversations as store
 from bot.db import queries, session_scope
-from bot.db.hub_models import Agent, AgentSession, Conversation, CsatRating, Handoff, Message, Note
+from tests.bot.hub.conftest import clear_hub_tables
 from bot.hub.routing import BOT_UNAVAILABLE, Conflict, ConversationNotFound, MessageRejected, Router
 from tests.bot.hub.fakes import Clock, RecordingDelivery, ScriptedRasa, handoff_reply
 
 START = dt.datetime(2026, 11, 18, 15, 0, tzinfo=dt.timezone.utc)
-
-
-async def clear_hub_tables():
-    """The PostgreSQL database is shared by the whole run: start each test from no conversations."""
-    async with session_scope() as session:
-        for model in (CsatRating, Note, Handoff, Message, Conversation, AgentSession, Agent):
-            await session.execute(delete(model))
 
 
 @pytest.fixture

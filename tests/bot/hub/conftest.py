@@ -1,0 +1,117 @@
+"""A running hub for socket and HTTP tests: the real aiohttp app on a free port,
+on a seeded database, with a scripted Rasa (the real Rasa is in tests/e2e)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+import pytest
+import socketio
+from aiohttp import web
+from sqlalchemy import delete
+
+from bot.config import get_settings
+from bot.db import agents as agent_data
+from bot.db import hub_seed, session_scope
+from bot.db.hub_models import Agent, AgentSession, CannedReply, Conversation, CsatRating, Handoff, Message, Note
+from bot.hub.app import OPENAPI_DOC, build_app
+from bot.hub.console_api import ROUTER
+from tests.bot.hub.fakes import ScriptedRasa
+
+PASSWORD = "correct horse battery"
+
+
+async def clear_hub_tables() -> None:
+    """The PostgreSQL database is shared by the whole run: start each test from no conversations."""
+    async with session_scope() as session:
+        for model in (CsatRating, Note, Handoff, Message, Conversation, AgentSession, Agent, CannedReply):
+            await session.execute(delete(model))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class RunningHub:
+    url: str
+    rasa: ScriptedRasa
+    app: web.Application
+    runner: web.AppRunner
+
+    @property
+    def router(self):
+        return self.app[ROUTER]
+
+    async def login(self, email: str = "alex@northwind.example", password: str = PASSWORD) -> aiohttp.ClientSession:
+        http = aiohttp.ClientSession(base_url=self.url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+        async with http.post("/api/auth/login", json={"email": email, "password": password}) as response:
+            assert response.status == 200, await response.text()
+        return http
+
+    async def customer(self, session_id: Optional[str] = None) -> "Customer":
+        customer = Customer(socketio.AsyncClient(reconnection=False))
+        await customer.connect(self.url, session_id)
+        return customer
+
+
+class Customer:
+    """A widget customer: a socket.io client speaking Rasa's socketio protocol."""
+
+    def __init__(self, client: socketio.AsyncClient) -> None:
+        self.client = client
+        self.received: List[Dict[str, Any]] = []
+        self.typing: List[Dict[str, Any]] = []
+        self.history: Optional[List[Dict[str, Any]]] = None
+        self.session_id: Optional[str] = None
+        client.on("bot_uttered", self.received.append)
+        client.on("typing", self.typing.append)
+        client.on("history", lambda data: setattr(self, "history", data["messages"]))
+
+    async def connect(self, url: str, session_id: Optional[str]) -> None:
+        import asyncio
+
+        confirmed = asyncio.get_running_loop().create_future()
+        self.client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+        await self.client.connect(url, socketio_path="socket.io", transports=["websocket"])
+        await self.client.emit("session_request", {"session_id": session_id})
+        self.session_id = await asyncio.wait_for(confirmed, 10)
+
+    async def say(self, text: Any, message_id: Optional[str] = None) -> Dict[str, Any]:
+        return await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
+                                                       "message_id": message_id}, timeout=10)
+
+    def texts(self) -> List[str]:
+        return [m.get("text") for m in self.received]
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+
+async def start_hub(rasa: ScriptedRasa, port: Optional[int] = None) -> RunningHub:
+    settings = get_settings()
+    app = build_app(settings, rasa=rasa)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = port or free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return RunningHub(f"http://127.0.0.1:{port}", rasa, app, runner)
+
+
+@pytest.fixture
+async def running_hub(any_db, monkeypatch):
+    from tests.conftest import use_settings
+
+    use_settings(monkeypatch, database_url=any_db, rasa_retry_seconds="0.2")
+    await clear_hub_tables()
+    async with session_scope() as session:
+        await hub_seed.seed_hub(session, PASSWORD, dt.datetime.now(dt.timezone.utc))
+    hub = await start_hub(ScriptedRasa())
+    yield hub
+    await hub.runner.cleanup()
