@@ -106,3 +106,7 @@ async def any_db(request, seeded_sqlite_template, tmp_path, monkeypatch) -> str:
     yield url
     await dispose_engines()
     config.get_settings.cache_clear()
+
+
+# The real servers (Rasa, actions, hub) for end-to-end and browser tests.
+from tests.servers import servers  # noqa: E402,F401

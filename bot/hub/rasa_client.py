@@ -47,14 +47,16 @@ class RasaClient:
         replies = await self._post("/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata})
         return replies if isinstance(replies, list) else []
 
-    async def _event(self, sender_id: str, event: str) -> None:
-        await self._post(f"/conversations/{sender_id}/tracker/events?include_events=NONE", {"event": event})
+    async def _events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
+        await self._post(f"/conversations/{sender_id}/tracker/events?include_events=NONE", events)
 
     async def pause(self, sender_id: str) -> None:
-        await self._event(sender_id, "pause")
+        await self._events(sender_id, [{"event": "pause"}])
 
     async def resume(self, sender_id: str) -> None:
-        await self._event(sender_id, "resume")
+        # The paused tracker ended on action_handoff without listening; without an
+        # action_listen the rules predict nothing for the customer's next message.
+        await self._events(sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
 
     async def healthy(self) -> bool:
         try:

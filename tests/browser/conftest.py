@@ -4,7 +4,9 @@ Write browser tests as plain ``def`` tests (not ``async def``) and ask for
 ``page`` (one fresh browser window) or ``new_page`` (a factory: each call opens a
 window in a context of its own, with its own cookies and storage, e.g. one for
 the customer and one for the agent). ``static_server`` serves pages and files
-from 127.0.0.1 on a free port. Every test in this folder gets the ``browser``
+from 127.0.0.1 on a free port; serve pages from there rather than with
+``page.route`` or ``set_content``: Chromium lets only pages that really came
+from the loopback address space make requests to 127.0.0.1. Every test in this folder gets the ``browser``
 marker (``pytest -m "not browser"`` leaves them out).
 
 Chromium is Debian's /usr/bin/chromium (``bin/system-packages`` installs it),

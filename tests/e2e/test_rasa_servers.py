@@ -3,52 +3,16 @@ starts them, on a seeded database; a customer chats over the REST webhook."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
 import uuid
-from decimal import Decimal
 
 import aiohttp
 import pytest
 
-from bot import config, supervisor
 from bot.db import dispose_engines, queries, session_scope
 from bot.nlu.amounts import format_money
-from bot.training import MODEL_PATH
-from tests.conftest import ITERATIONS, TODAY
+from tests.servers import RASA_PORT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
-
-RASA_PORT, ACTION_PORT = 5105, 5155
-
-
-@pytest.fixture(scope="module")
-def servers(seeded_sqlite_template, tmp_path_factory):
-    assert MODEL_PATH.exists(), "bin/setup trains the model before the tests"
-    work = tmp_path_factory.mktemp("e2e")
-    db_path = work / "bot.db"
-    shutil.copy(seeded_sqlite_template, db_path)
-    env_values = {
-        "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
-        "BOT_TODAY": TODAY.isoformat(),
-        "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
-        "BOT_RASA_PORT": str(RASA_PORT),
-        "BOT_ACTION_PORT": str(ACTION_PORT),
-        "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
-        "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    settings = config.load_settings(env_values)
-    env = {**os.environ, **env_values}
-    running = []
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(supervisor.start_all(settings, MODEL_PATH, running, env=env, var_dir=work))
-        yield {"settings": settings, "running": running, "db_url": env_values["BOT_DATABASE_URL"]}
-    finally:
-        loop.run_until_complete(supervisor.stop(running))
-        loop.close()
 
 
 async def say(sender: str, text: str):
@@ -105,7 +69,7 @@ async def test_verified_customer_gets_answers_from_the_database(servers):
 
     replies = texts(await say(sender, "98101"))
     assert any("Thanks, Li, you're verified" in t for t in replies)
-    expected = await li_wei_balance(servers["db_url"])
+    expected = await li_wei_balance(servers.db_url)
     assert any(expected in t for t in replies), replies  # the pending question, answered
 
     replies = texts(await say(sender, "why did I get a reminder letter?"))
@@ -149,23 +113,16 @@ async def test_an_angry_message_goes_to_a_person(servers):
 
 
 async def test_action_server_down_keeps_the_conversation_alive(servers):
-    """Last in this module: stops the action server, the Rasa server keeps answering."""
-    actions = next(p for p in servers["running"] if p.name == "action server")
-    actions.proc.terminate()  # the fixture's loop reaps it at teardown
-    async with aiohttp.ClientSession() as session:
-        for _ in range(60):
-            try:
-                async with session.get(actions.health_url, timeout=aiohttp.ClientTimeout(total=2)):
-                    await asyncio.sleep(0.5)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                break
-        else:
-            pytest.fail("the action server did not stop")
-    sender = f"e2e-{uuid.uuid4().hex[:8]}"
-    assert texts(await say(sender, "hello"))  # responses that need no action still work
-    replies = await say(sender, "what's my balance")  # needs no action until verification
-    assert any("confirm it's you" in t for t in texts(replies))
-    # The account lookup needs the action server: Rasa answers the webhook (no crash,
-    # HTTP 200) without leaking anything; telling the customer is the hub's job.
-    replies = await say(sender, "AC-100005")
-    assert not any("$" in t for t in texts(replies))
+    """Stops the action server, checks the Rasa server keeps answering, starts it again."""
+    servers.stop_process("action server")
+    try:
+        sender = f"e2e-{uuid.uuid4().hex[:8]}"
+        assert texts(await say(sender, "hello"))  # responses that need no action still work
+        replies = await say(sender, "what's my balance")  # needs no action until verification
+        assert any("confirm it's you" in t for t in texts(replies))
+        # The account lookup needs the action server: Rasa answers the webhook (no crash,
+        # HTTP 200) without leaking anything; the hub tells the customer (tests/bot/hub).
+        replies = await say(sender, "AC-100005")
+        assert not any("$" in t for t in texts(replies))
+    finally:
+        servers.restart_process("action server")

@@ -10,7 +10,6 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 import pytest
-import socketio
 from aiohttp import web
 from sqlalchemy import delete
 
@@ -21,6 +20,7 @@ from bot.db.hub_models import Agent, AgentSession, CannedReply, Conversation, Cs
 from bot.hub.app import OPENAPI_DOC, build_app
 from bot.hub.console_api import ROUTER
 from tests.bot.hub.fakes import ScriptedRasa
+from tests.hub_clients import Customer
 
 PASSWORD = "correct horse battery"
 
@@ -55,43 +55,8 @@ class RunningHub:
             assert response.status == 200, await response.text()
         return http
 
-    async def customer(self, session_id: Optional[str] = None) -> "Customer":
-        customer = Customer(socketio.AsyncClient(reconnection=False))
-        await customer.connect(self.url, session_id)
-        return customer
-
-
-class Customer:
-    """A widget customer: a socket.io client speaking Rasa's socketio protocol."""
-
-    def __init__(self, client: socketio.AsyncClient) -> None:
-        self.client = client
-        self.received: List[Dict[str, Any]] = []
-        self.typing: List[Dict[str, Any]] = []
-        self.history: Optional[List[Dict[str, Any]]] = None
-        self.session_id: Optional[str] = None
-        client.on("bot_uttered", self.received.append)
-        client.on("typing", self.typing.append)
-        client.on("history", lambda data: setattr(self, "history", data["messages"]))
-
-    async def connect(self, url: str, session_id: Optional[str]) -> None:
-        import asyncio
-
-        confirmed = asyncio.get_running_loop().create_future()
-        self.client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        await self.client.connect(url, socketio_path="socket.io", transports=["websocket"])
-        await self.client.emit("session_request", {"session_id": session_id})
-        self.session_id = await asyncio.wait_for(confirmed, 10)
-
-    async def say(self, text: Any, message_id: Optional[str] = None) -> Dict[str, Any]:
-        return await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
-                                                       "message_id": message_id}, timeout=10)
-
-    def texts(self) -> List[str]:
-        return [m.get("text") for m in self.received]
-
-    async def close(self) -> None:
-        await self.client.disconnect()
+    async def customer(self, session_id: Optional[str] = None) -> Customer:
+        return await Customer.connect(self.url, session_id)
 
 
 async def start_hub(rasa: ScriptedRasa, port: Optional[int] = None) -> RunningHub:

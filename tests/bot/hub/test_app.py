@@ -18,18 +18,7 @@ from bot.db.hub_models import AgentSession
 from bot.hub.app import OPENAPI_DOC
 from tests.bot.hub.conftest import PASSWORD, start_hub
 from tests.bot.hub.fakes import handoff_reply
-
-
-async def eventually(check, timeout=10.0):
-    """Waits until ``check()`` is truthy (socket events arrive asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+from tests.hub_clients import console_socket, eventually
 
 
 async def test_health_reports_database_and_rasa(running_hub):
@@ -156,19 +145,15 @@ async def test_console_journey_take_reply_hand_back(running_hub):
     sam = await running_hub.login("sam@northwind.example")
 
     # Alex's console socket receives the queue live.
-    console = socketio.AsyncClient(reconnection=False)
-    queue_events, message_events = [], []
-    console.on("queue", lambda data: queue_events.append(data["queue"]), namespace="/console")
-    console.on("message", message_events.append, namespace="/console")
-    cookie = "; ".join(f"{c.key}={c.value}" for c in alex.cookie_jar)
-    await console.connect(running_hub.url, headers={"Cookie": cookie}, namespaces=["/console"],
-                          transports=["websocket"], socketio_path="socket.io")
+    events = {"queue": [], "message": []}
+    console = await console_socket(running_hub.url, alex, events)
+    message_events = events["message"]
 
     customer = await running_hub.customer()
     await customer.say("I'm furious, this is the third time")
-    await eventually(lambda: queue_events and queue_events[-1])
-    cid = queue_events[-1][0]["conversation_id"]
-    assert queue_events[-1][0]["reason"] == "anger"
+    latest_queue = await eventually(lambda: events["queue"] and events["queue"][-1]["queue"])
+    cid = latest_queue[0]["conversation_id"]
+    assert latest_queue[0]["reason"] == "anger"
     await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
 
     async with alex.get("/api/queue") as response:

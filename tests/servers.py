@@ -1,0 +1,98 @@
+"""The real action server, Rasa server and hub, started once per test run the way
+`bot start` starts them, on a copy of the seeded database with the demo agents.
+
+Their event loop runs in a thread of its own, so any test (async, or a sync
+browser test) can use them, and a test that stops one can start it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from typing import Any, Dict, List
+
+import pytest
+
+from bot import config, supervisor
+from bot.db import dispose_engines, hub_seed, session_scope
+from bot.training import MODEL_PATH
+from tests.conftest import ITERATIONS, TODAY
+
+RASA_PORT, ACTION_PORT, HUB_PORT = 5105, 5155, 8105
+AGENT_PASSWORD = "e2e agent password"
+
+
+async def _seed_agents(url: str) -> None:
+    import datetime as dt
+
+    async with session_scope(url) as session:
+        await hub_seed.seed_hub(session, AGENT_PASSWORD, dt.datetime.now(dt.timezone.utc))
+    await dispose_engines()
+
+
+class Servers:
+    def __init__(self, settings: config.Settings, env: Dict[str, str], work, db_url: str) -> None:
+        self.settings, self.env, self.work, self.db_url = settings, env, work, db_url
+        self.hub_url = f"http://127.0.0.1:{HUB_PORT}"
+        self.running: List[supervisor.Process] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="e2e-servers", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine, timeout: float = 300) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self.run(supervisor.start_all(self.settings, MODEL_PATH, self.running, env=self.env, var_dir=self.work))
+
+    def process(self, name: str) -> supervisor.Process:
+        return next(p for p in self.running if p.name == name)
+
+    def stop_process(self, name: str) -> None:
+        async def stop() -> None:
+            process = self.process(name)
+            process.proc.terminate()
+            await process.proc.wait()
+        self.run(stop())
+
+    def restart_process(self, name: str) -> None:
+        async def restart() -> None:
+            process = self.process(name)
+            process.proc = await asyncio.create_subprocess_exec(*process.command, cwd=config.PROJECT_ROOT, env=self.env)
+            await supervisor.wait_healthy(process)
+        self.run(restart())
+
+    def close(self) -> None:
+        self.run(supervisor.stop(self.running))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def servers(seeded_sqlite_template, tmp_path_factory):
+    assert MODEL_PATH.exists(), "bin/setup trains the model before the tests"
+    work = tmp_path_factory.mktemp("e2e")
+    db_path = work / "bot.db"
+    shutil.copy(seeded_sqlite_template, db_path)
+    env_values = {
+        "BOT_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "BOT_TODAY": TODAY.isoformat(),
+        "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
+        "BOT_RASA_PORT": str(RASA_PORT),
+        "BOT_ACTION_PORT": str(ACTION_PORT),
+        "BOT_HUB_PORT": str(HUB_PORT),
+        "BOT_HUB_HOST": "127.0.0.1",
+        "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
+        "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    servers = Servers(config.load_settings(env_values), {**os.environ, **env_values}, work,
+                      env_values["BOT_DATABASE_URL"])
+    try:
+        servers.run(_seed_agents(servers.db_url))
+        servers.start()
+        yield servers
+    finally:
+        servers.close()
