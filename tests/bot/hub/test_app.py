@@ -283,3 +283,32 @@ async def test_a_restart_keeps_open_conversations_and_the_queue(running_hub):
     finally:
         await restarted.runner.cleanup()
         running_hub.runner = restarted.runner
+
+
+@pytest.mark.redis
+async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, monkeypatch):
+    """Scale path: a customer on one hub process hears an agent who acts on another."""
+    from tests.conftest import use_settings
+
+    await running_hub.runner.cleanup()  # the single-process hub is not needed here
+    use_settings(monkeypatch, database_url=running_hub.router.db_url, redis_url="redis://127.0.0.1:6379/0")
+    running_hub.rasa.reply = lambda text: handoff_reply("asked_for_person", 2)
+    first, second = await start_hub(running_hub.rasa), await start_hub(running_hub.rasa)
+    try:
+        customer = await first.customer()
+        await customer.say("I want a person")
+        await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
+        agent = await second.login()
+        async with agent.get("/api/queue") as response:
+            cid = (await response.json())["queue"][0]["conversation_id"]
+        async with agent.post(f"/api/conversations/{cid}/take") as response:
+            assert response.status == 200
+        async with agent.post(f"/api/conversations/{cid}/messages", json={"text": "From the other hub"}) as response:
+            assert response.status == 201
+        await eventually(lambda: "From the other hub" in customer.texts())
+        await customer.close()
+        await agent.close()
+    finally:
+        await first.runner.cleanup()
+        await second.runner.cleanup()
+        running_hub.runner = first.runner
