@@ -162,6 +162,14 @@ async def waiting_for_bot(session: AsyncSession) -> List[Message]:
     return list(result.scalars().all())
 
 
+async def unrouted_customer_messages(session: AsyncSession) -> List[Tuple[int, str]]:
+    """Customer messages stored but never routed (a crash in between), with their conversation's status."""
+    result = await session.execute(
+        select(Message.id, Conversation.status).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.delivery == "received", Message.sender == "customer"))
+    return [(row[0], row[1]) for row in result.all()]
+
+
 async def open_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
     result = await session.execute(
         select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))

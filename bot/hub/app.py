@@ -15,9 +15,11 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.db import dispose_engines, session_scope
 from bot.hub import console_api
-from bot.hub.console_api import ROUTER
+from bot.hub.agent_desk import AgentDesk
+from bot.hub.console_api import DESK, ROUTER
 from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
+from bot.hub.outage import OutageRecovery
 from bot.hub.rasa_client import RasaClient
 from bot.hub.routing import Router
 from bot.hub.widget_channel import WidgetChannel
@@ -82,12 +84,15 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     )
     rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
     router = Router(settings, rasa, SocketDelivery(sio), db_url=db_url)
+    desk = AgentDesk(router)
+    recovery = OutageRecovery(router)
     WidgetChannel(sio, router)
-    ConsoleSocket(sio, router)
+    ConsoleSocket(sio, desk)
 
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware])
     app[ROUTER] = router
+    app[DESK] = desk
     app[OPENAPI_DOC] = yaml.safe_load(OPENAPI.read_text())
     sio.attach(app, socketio_path="socket.io")
     console_api.add_routes(app)
@@ -99,11 +104,11 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app.router.add_static("/static", STATIC)
 
     async def start(app: web.Application) -> None:
-        await router.recover()
-        router.start()
+        await recovery.recover()
+        recovery.start()
 
     async def stop(app: web.Application) -> None:
-        await router.stop()
+        await recovery.stop()
         await rasa.close()
         await dispose_engines()
 

@@ -18,12 +18,14 @@ from bot.db import conversations as store
 from bot.db import session_scope
 from bot.db.hub_models import PRESENCE, Agent
 from bot.hub import auth, views
+from bot.hub.agent_desk import AgentDesk
 from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router, clean_text, utcnow
 from bot.security import check_password, session_token
 
 logger = logging.getLogger(__name__)
 
 ROUTER = web.AppKey("router", Router)
+DESK = web.AppKey("desk", AgentDesk)
 PUBLIC_PATHS = ("/api/auth/login", "/api/openapi.json")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,7 +47,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error(409, str(exc))
     except MessageRejected as exc:
         return error(400, str(exc))
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError):
         logger.exception("database unavailable for %s", request.path)
         return error(503, "the conversation store is unavailable; try again shortly")
 
@@ -77,6 +79,10 @@ async def json_body(request: web.Request) -> Dict[str, Any]:
 
 def router_of(request: web.Request) -> Router:
     return request.app[ROUTER]
+
+
+def desk_of(request: web.Request) -> AgentDesk:
+    return request.app[DESK]
 
 
 def agent_of(request: web.Request) -> Agent:
@@ -190,23 +196,23 @@ async def get_customer(request: web.Request) -> web.Response:
 
 
 async def take(request: web.Request) -> web.Response:
-    view = await router_of(request).take(agent_of(request), request.match_info["id"])
+    view = await desk_of(request).take(agent_of(request), request.match_info["id"])
     return web.json_response({"conversation": view})
 
 
 async def post_message(request: web.Request) -> web.Response:
     body = await json_body(request)
-    message = await router_of(request).agent_message(agent_of(request), request.match_info["id"], body.get("text"))
+    message = await desk_of(request).message(agent_of(request), request.match_info["id"], body.get("text"))
     return web.json_response({"message": message}, status=201)
 
 
 async def hand_back(request: web.Request) -> web.Response:
-    view = await router_of(request).hand_back(agent_of(request), request.match_info["id"])
+    view = await desk_of(request).hand_back(agent_of(request), request.match_info["id"])
     return web.json_response({"conversation": view})
 
 
 async def resolve(request: web.Request) -> web.Response:
-    view = await router_of(request).resolve(agent_of(request), request.match_info["id"])
+    view = await desk_of(request).resolve(agent_of(request), request.match_info["id"])
     return web.json_response({"conversation": view})
 
 

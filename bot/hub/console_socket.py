@@ -9,7 +9,7 @@ from typing import Any, Dict
 import socketio
 
 from bot.hub import auth
-from bot.hub.routing import Router
+from bot.hub.agent_desk import AgentDesk
 
 logger = logging.getLogger(__name__)
 
@@ -18,9 +18,10 @@ AGENTS_ROOM = "agents"
 
 
 class ConsoleSocket:
-    def __init__(self, sio: socketio.AsyncServer, router: Router) -> None:
+    def __init__(self, sio: socketio.AsyncServer, desk: AgentDesk) -> None:
         self.sio = sio
-        self.router = router
+        self.desk = desk
+        self.db_url = desk.router.db_url
         sio.on("connect", self.connect, namespace=NAMESPACE)
         sio.on("typing", self.typing, namespace=NAMESPACE)
 
@@ -28,7 +29,7 @@ class ConsoleSocket:
         if not auth.same_origin(environ):
             raise socketio.exceptions.ConnectionRefusedError("console connections must come from the console page")
         token = auth.token_from_cookie_header(environ.get("HTTP_COOKIE"))
-        agent = await auth.agent_for_token(self.router.db_url, token)
+        agent = await auth.agent_for_token(self.db_url, token)
         if agent is None:
             raise socketio.exceptions.ConnectionRefusedError("sign in first")
         await self.sio.save_session(sid, {"token": token}, namespace=NAMESPACE)
@@ -38,8 +39,8 @@ class ConsoleSocket:
         if not isinstance(data, dict) or not isinstance(data.get("conversation_id"), str):
             return
         token = (await self.sio.get_session(sid, namespace=NAMESPACE)).get("token")
-        agent = await auth.agent_for_token(self.router.db_url, token)
+        agent = await auth.agent_for_token(self.db_url, token)
         if agent is None:  # the session expired while the socket stayed open
             await self.sio.disconnect(sid, namespace=NAMESPACE)
             return
-        await self.router.agent_typing(agent, data["conversation_id"], bool(data.get("active")))
+        await self.desk.typing(agent, data["conversation_id"], bool(data.get("active")))

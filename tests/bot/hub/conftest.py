@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 import aiohttp
 import pytest
@@ -14,10 +14,9 @@ from aiohttp import web
 from sqlalchemy import delete
 
 from bot.config import get_settings
-from bot.db import agents as agent_data
 from bot.db import hub_seed, session_scope
 from bot.db.hub_models import Agent, AgentSession, CannedReply, Conversation, CsatRating, Handoff, Message, Note
-from bot.hub.app import OPENAPI_DOC, build_app
+from bot.hub.app import build_app
 from bot.hub.console_api import ROUTER
 from tests.bot.hub.fakes import ScriptedRasa
 from tests.hub_clients import Customer

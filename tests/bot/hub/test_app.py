@@ -3,7 +3,6 @@ API and socket, sign-in, bad input, and a restart that loses nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import aiohttp

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 
@@ -13,11 +14,29 @@ from bot.config import get_settings
 from bot.db import agents as agent_data
 from bot.db import conversations as store
 from bot.db import queries, session_scope
+from bot.db.hub_models import Agent
 from tests.bot.hub.conftest import clear_hub_tables
-from bot.hub.routing import BOT_UNAVAILABLE, Conflict, ConversationNotFound, MessageRejected, Router
+from bot.hub.agent_desk import AgentDesk
+from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery
+from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router
 from tests.bot.hub.fakes import Clock, RecordingDelivery, ScriptedRasa, handoff_reply
 
 START = dt.datetime(2026, 11, 18, 15, 0, tzinfo=dt.timezone.utc)
+
+
+@dataclass
+class Hub:
+    router: Router
+    desk: AgentDesk
+    recovery: OutageRecovery
+    rasa: ScriptedRasa
+    delivery: RecordingDelivery
+    clock: Clock
+    alex: Agent
+    sam: Agent
+
+    def __iter__(self):  # tests unpack the parts they use
+        return iter((self.router, self.rasa, self.delivery, self.clock, self.alex, self.sam))
 
 
 @pytest.fixture
@@ -31,8 +50,8 @@ async def hub(any_db):
         alex = await agent_data.create_agent(session, "alex@example.com", "Alex", "correct horse", START)
         sam = await agent_data.create_agent(session, "sam@example.com", "Sam", "battery staple", START)
         await agent_data.set_presence(session, alex, "online", START)
-    yield router, rasa, delivery, clock, alex, sam
-    await router.stop()
+    yield Hub(router, AgentDesk(router), OutageRecovery(router), rasa, delivery, clock, alex, sam)
+    await router.drain()
 
 
 async def say(router, text, session_key="widget-session-1", client_id=None):
@@ -188,20 +207,20 @@ async def test_take_reply_hand_back_and_the_bot_answers_again(hub):
     accepted = await say(router, "I'm so angry")
     cid = accepted.conversation_id
 
-    view = await router.take(alex, cid)
+    view = await hub.desk.take(alex, cid)
     assert (view["status"], view["assigned_agent"]["name"]) == ("assigned", "Alex")
     with pytest.raises(Conflict, match="already taken by Alex"):
-        await router.take(sam, cid)
+        await hub.desk.take(sam, cid)
     with pytest.raises(Conflict, match="not assigned to you"):
-        await router.agent_message(sam, cid, "hi from Sam")
+        await hub.desk.message(sam, cid, "hi from Sam")
 
-    message = await router.agent_message(alex, cid, "Hi, I'm Alex. Let's fix this.")
+    message = await hub.desk.message(alex, cid, "Hi, I'm Alex. Let's fix this.")
     assert (message["from"], message["agent_name"]) == ("agent", "Alex")
     assert delivery.customer[-1][1]["agent_name"] == "Alex"
 
     await say(router, "thank you Alex")
     rasa.reply = lambda text: [{"text": f"bot again: {text}"}]
-    await router.hand_back(alex, cid)
+    await hub.desk.hand_back(alex, cid)
     assert rasa.events == [(cid, "resume")]
     conversation, _, handoff = await conversation_state(cid)
     assert (conversation.status, conversation.assigned_agent_id, conversation.rasa_needs_resume) == ("bot", None, False)
@@ -216,7 +235,7 @@ async def test_two_agents_taking_at_once_only_one_wins(hub):
     router, rasa, delivery, clock, alex, sam = hub
     rasa.reply = lambda text: handoff_reply()
     cid = (await say(router, "furious")).conversation_id
-    results = await asyncio.gather(router.take(alex, cid), router.take(sam, cid), return_exceptions=True)
+    results = await asyncio.gather(hub.desk.take(alex, cid), hub.desk.take(sam, cid), return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
 
 
@@ -224,8 +243,8 @@ async def test_resolve_asks_for_a_rating_and_stores_it(hub):
     router, rasa, delivery, clock, alex, _ = hub
     rasa.reply = lambda text: handoff_reply()
     cid = (await say(router, "angry")).conversation_id
-    await router.take(alex, cid)
-    await router.resolve(alex, cid)
+    await hub.desk.take(alex, cid)
+    await hub.desk.resolve(alex, cid)
     rating_question = delivery.customer[-1][1]
     assert [q["payload"] for q in rating_question["quick_replies"]] == ["1", "2", "3", "4", "5"]
 
@@ -246,7 +265,7 @@ async def test_resolve_asks_for_a_rating_and_stores_it(hub):
 async def test_agent_actions_on_unknown_conversations(hub):
     router, *_, alex, _ = hub
     with pytest.raises(ConversationNotFound):
-        await router.take(alex, "no-such-conversation")
+        await hub.desk.take(alex, "no-such-conversation")
 
 
 async def test_rasa_down_keeps_the_message_and_answers_when_back(hub):
@@ -260,13 +279,13 @@ async def test_rasa_down_keeps_the_message_and_answers_when_back(hub):
     assert len(delivery.texts("system")) == 1  # told once
     assert "Your message is saved" in delivery.texts("system")[0]
 
-    await router.retry_waiting()  # still down: nothing changes
+    await hub.recovery.retry_waiting()  # still down: nothing changes
     await router.drain()
     assert rasa.received == []
 
     rasa.down = False
     clock.advance(seconds=30)
-    await router.retry_waiting()
+    await hub.recovery.retry_waiting()
     await router.drain()
     assert [t for _, t, _ in rasa.received] == ["what do I owe", "hello?"]
     _, messages, _ = await conversation_state(cid)
@@ -279,7 +298,7 @@ async def test_rasa_down_too_long_hands_the_conversation_to_a_person(hub):
     rasa.down = True
     cid = (await say(router, "what do I owe")).conversation_id
     clock.advance(seconds=get_settings().rasa_outage_handoff_seconds + 1)
-    await router.retry_waiting()
+    await hub.recovery.retry_waiting()
     await router.drain()
     conversation, messages, handoff = await conversation_state(cid)
     assert conversation.status == "pending"
@@ -292,9 +311,9 @@ async def test_hand_back_while_rasa_is_down_resumes_before_the_next_message(hub)
     router, rasa, delivery, clock, alex, _ = hub
     rasa.reply = lambda text: handoff_reply()
     cid = (await say(router, "angry")).conversation_id
-    await router.take(alex, cid)
+    await hub.desk.take(alex, cid)
     rasa.down = True
-    await router.hand_back(alex, cid)
+    await hub.desk.hand_back(alex, cid)
     conversation, _, _ = await conversation_state(cid)
     assert (conversation.status, conversation.rasa_needs_resume) == ("bot", True)
     rasa.down = False
@@ -319,10 +338,10 @@ async def test_recover_after_a_restart_keeps_unrouted_messages(hub):
         conversation = await store.create_conversation(session, "web", "s-crash", START)
         await store.add_message(session, conversation, "customer", "are you there", "received", START)
         cid = conversation.public_id
-    await router.recover()
+    await hub.recovery.recover()
     _, messages, _ = await conversation_state(cid)
     assert messages[0].delivery == "waiting_for_bot"
-    await router.retry_waiting()
+    await hub.recovery.retry_waiting()
     await router.drain()
     assert [t for _, t, _ in rasa.received] == ["are you there"]
     assert delivery.texts("bot") == ["bot: are you there"]
