@@ -61,7 +61,7 @@ class OutageRecovery:
             message = await session.get(Message, message_id)
             if message is None or message.delivery != "waiting_for_bot":
                 return
-        await self.router.forward(conversation_id, message_id)
+        await self.router.forward(conversation_id, message_id, retry=True)
 
     async def _outage_handoff(self, conversation_id: int) -> None:
         async with session_scope(self.router.db_url) as session:

@@ -47,6 +47,19 @@ class RasaClient:
         replies = await self._post("/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata})
         return replies if isinstance(replies, list) else []
 
+    async def replies_to(self, sender_id: str, hub_message_id: int) -> Optional[List[Dict[str, Any]]]:
+        """What the bot said to one message, if Rasa has it already (it may have finished
+        after our request timed out); None when Rasa never received that message."""
+        try:
+            async with self._http().get(f"{self.base_url}/conversations/{sender_id}/tracker",
+                                        params={"include_events": "ALL"}) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"Rasa answered {response.status} for the tracker")
+                tracker = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise RasaUnavailable(f"Rasa unreachable at {self.base_url}: {exc!r}") from exc
+        return replies_after(tracker.get("events") or [], hub_message_id)
+
     async def _events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
         await self._post(f"/conversations/{sender_id}/tracker/events?include_events=NONE", events)
 
@@ -64,3 +77,22 @@ class RasaClient:
                 return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False
+
+
+def replies_after(events: List[Dict[str, Any]], hub_message_id: int) -> Optional[List[Dict[str, Any]]]:
+    """The bot events after the user event carrying ``hub_message_id``, in the REST channel's shape."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if replies is not None:
+                break
+            if (event.get("metadata") or {}).get("hub_message_id") == hub_message_id:
+                replies = []
+        elif kind == "bot" and replies is not None:
+            data = event.get("data") or {}
+            reply = {"text": event.get("text")} if event.get("text") else {}
+            reply.update({k: data[k] for k in ("buttons", "image", "custom", "attachment") if data.get(k)})
+            if reply:
+                replies.append(reply)
+    return replies

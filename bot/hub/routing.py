@@ -208,20 +208,26 @@ class Router:
         if not conversation.queue_notice_sent:
             await self._queue_notice(session, conversation)
 
-    async def forward(self, conversation_id: int, message_id: int) -> None:
-        """Sends one stored customer message to Rasa and relays what comes back."""
+    async def forward(self, conversation_id: int, message_id: int, retry: bool = False) -> None:
+        """Sends one stored customer message to Rasa and relays what comes back.
+
+        A retry first asks Rasa's tracker whether the earlier attempt got through (a
+        timeout is not proof that Rasa never saw it), so no message is processed twice.
+        """
         async with session_scope(self.db_url) as session:
             conversation = await store.get_conversation_by_id(session, conversation_id)
             message = await session.get(Message, message_id)
             sender_id, text = conversation.public_id, message.text
             metadata = {"channel": conversation.channel, "conversation_id": conversation.public_id,
-                        "customer_id": conversation.customer_id}
+                        "customer_id": conversation.customer_id, "hub_message_id": message_id}
             needs_resume = conversation.rasa_needs_resume
         await self.delivery.typing(conversation, True, "bot")
         try:
             if needs_resume:
                 await self.rasa.resume(sender_id)
-            replies = await self.rasa.send(sender_id, text, metadata)
+            replies = await self.rasa.replies_to(sender_id, message_id) if retry else None
+            if replies is None:
+                replies = await self.rasa.send(sender_id, text, metadata)
         except RasaUnavailable as exc:
             logger.warning("keeping message %s for later: %s", message_id, exc)
             await self.delivery.typing(conversation, False, "bot")

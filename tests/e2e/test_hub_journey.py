@@ -9,7 +9,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from bot.db import conversations as store
 from bot.db import queries, session_scope
+from bot.hub.rasa_client import RasaClient
 from tests.servers import AGENT_PASSWORD
 from tests.hub_clients import Customer, console_socket, eventually
 
@@ -101,9 +103,18 @@ async def test_the_hub_remembers_the_verified_customer(servers):
         await until_reply(customer, lambda t: "you're verified" in t)
     finally:
         await customer.close()
-    from bot.db import conversations as store
-
     async with session_scope(servers.db_url) as session:
         conversation = await store.latest_conversation(session, "web", customer.session_id)
         aisha = await queries.find_customer(session, "AC-100003")
+        last = [m for m in await store.messages_for(session, conversation.id) if m.sender == "customer"][-1]
     assert conversation.customer_id == aisha.id
+
+    # Rasa's tracker knows which hub message each turn answered: a retry after a
+    # timeout finds the answer there instead of sending the message twice.
+    rasa = RasaClient(servers.settings.rasa_url, 10)
+    try:
+        replies = await rasa.replies_to(conversation.public_id, last.id)
+    finally:
+        await rasa.close()
+    assert any("you're verified" in (r.get("text") or "") for r in replies)
+    assert {"custom": {"verified": {"customer_id": aisha.id}}} in replies

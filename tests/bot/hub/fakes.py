@@ -24,6 +24,14 @@ class ScriptedRasa:
         self.received.append((sender_id, text, metadata))
         return self.reply(text)
 
+    async def replies_to(self, sender_id: str, hub_message_id: int) -> Optional[List[Dict[str, Any]]]:
+        if self.down:
+            raise RasaUnavailable("connection refused")
+        for sender, text, metadata in self.received:
+            if sender == sender_id and metadata.get("hub_message_id") == hub_message_id:
+                return self.reply(text)
+        return None
+
     async def resume(self, sender_id: str) -> None:
         if self.down:
             raise RasaUnavailable("connection refused")

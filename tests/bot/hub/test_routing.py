@@ -18,6 +18,7 @@ from bot.db.hub_models import Agent
 from tests.bot.hub.conftest import clear_hub_tables
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery
+from bot.hub.rasa_client import RasaUnavailable
 from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router
 from tests.bot.hub.fakes import Clock, RecordingDelivery, ScriptedRasa, handoff_reply
 
@@ -77,7 +78,8 @@ async def test_a_message_is_stored_then_answered_by_the_bot(hub):
         ("customer", "what do I owe", "answered"), ("bot", "bot: what do I owe", "sent")]
     sender_id, text, metadata = rasa.received[0]
     assert (sender_id, text) == (accepted.conversation_id, "what do I owe")
-    assert metadata == {"channel": "web", "conversation_id": accepted.conversation_id, "customer_id": None}
+    assert metadata == {"channel": "web", "conversation_id": accepted.conversation_id, "customer_id": None,
+                        "hub_message_id": accepted.message_id}
     assert delivery.texts("bot") == ["bot: what do I owe"]
     assert (accepted.conversation_id, True, "bot") in delivery.typing_events
 
@@ -291,6 +293,25 @@ async def test_rasa_down_keeps_the_message_and_answers_when_back(hub):
     _, messages, _ = await conversation_state(cid)
     assert all(m.delivery == "answered" for m in messages if m.sender == "customer")
     assert delivery.texts("bot") == ["bot: what do I owe", "bot: hello?"]
+
+
+async def test_a_message_rasa_took_before_timing_out_is_not_sent_twice(hub):
+    router, rasa, delivery, clock, *_ = hub
+    original = rasa.send
+
+    async def slow_send(sender_id, text, metadata):
+        await original(sender_id, text, metadata)  # Rasa gets it and answers...
+        raise RasaUnavailable("timed out")  # ...after the hub stopped waiting
+
+    rasa.send = slow_send
+    cid = (await say(router, "what do I owe")).conversation_id
+    rasa.send = original
+    await hub.recovery.retry_waiting()
+    await router.drain()
+    assert [t for _, t, _ in rasa.received] == ["what do I owe"]  # processed by Rasa once
+    assert delivery.texts("bot") == ["bot: what do I owe"]  # and its answer relayed once
+    _, messages, _ = await conversation_state(cid)
+    assert messages[0].delivery == "answered"
 
 
 async def test_rasa_down_too_long_hands_the_conversation_to_a_person(hub):
