@@ -16,7 +16,8 @@ from bot.config import Settings
 from bot.db import dispose_engines, session_scope
 from bot.hub import console_api
 from bot.hub.agent_desk import AgentDesk
-from bot.hub.console_api import DESK, ROUTER
+from bot.hub.auth import LoginThrottle
+from bot.hub.console_api import DESK, ROUTER, THROTTLE
 from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
 from bot.hub.outage import OutageRecovery
@@ -93,6 +94,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
                           middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware])
     app[ROUTER] = router
     app[DESK] = desk
+    app[THROTTLE] = LoginThrottle()
     app[OPENAPI_DOC] = yaml.safe_load(OPENAPI.read_text())
     sio.attach(app, socketio_path="socket.io")
     console_api.add_routes(app)

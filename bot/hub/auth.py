@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, Dict, Optional
+from collections import defaultdict, deque
+from typing import Any, Deque, Dict, Optional
 from urllib.parse import urlsplit
 
 from bot.db import agents as agent_data
@@ -40,3 +41,32 @@ def same_origin(environ: Dict[str, Any]) -> bool:
     if not origin:
         return True  # not a browser
     return urlsplit(origin).netloc == environ.get("HTTP_HOST")
+
+
+class LoginThrottle:
+    """Slows password guessing: after ``limit`` failures for one email within
+    ``window``, sign-in for it is refused until the oldest failure ages out."""
+
+    def __init__(self, limit: int = 5, window: dt.timedelta = dt.timedelta(minutes=15)) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: Dict[str, Deque[dt.datetime]] = defaultdict(deque)
+
+    def _recent(self, email: str, now: dt.datetime) -> Deque[dt.datetime]:
+        failures = self._failures[email.strip().lower()]
+        while failures and now - failures[0] >= self.window:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, email: str, now: dt.datetime) -> Optional[int]:
+        """Seconds until sign-in may be tried again, or None when it may be tried now."""
+        failures = self._recent(email, now)
+        if len(failures) < self.limit:
+            return None
+        return max(1, int((failures[0] + self.window - now).total_seconds()))
+
+    def failed(self, email: str, now: dt.datetime) -> None:
+        self._recent(email, now).append(now)
+
+    def succeeded(self, email: str) -> None:
+        self._failures.pop(email.strip().lower(), None)

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 ROUTER = web.AppKey("router", Router)
 DESK = web.AppKey("desk", AgentDesk)
+THROTTLE = web.AppKey("login_throttle", auth.LoginThrottle)
 PUBLIC_PATHS = ("/api/auth/login", "/api/openapi.json")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -95,12 +96,20 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(email, str) or not isinstance(password, str):
         return error(400, "email and password are required")
     router = router_of(request)
+    throttle = request.app[THROTTLE]
     now = utcnow()
+    wait = throttle.retry_after(email, now)
+    if wait is not None:
+        response = error(429, f"too many failed sign-ins; try again in {max(1, wait // 60)} minute(s)")
+        response.headers["Retry-After"] = str(wait)
+        return response
     async with session_scope(router.db_url) as session:
         agent = await agent_data.agent_by_email(session, email)
         if agent is None or not check_password(password, agent.password_hash):
             logger.info("failed console sign-in for %r", email[:254])
+            throttle.failed(email, now)
             return error(401, "wrong email or password")
+        throttle.succeeded(email)
         token = session_token()
         lifetime = dt.timedelta(hours=router.settings.console_session_hours)
         await agent_data.start_session(session, agent, token, now, lifetime)

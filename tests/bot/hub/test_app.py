@@ -128,6 +128,20 @@ async def test_sign_in_rejects_bad_credentials_and_bad_bodies(running_hub):
             assert (response.status, await response.json()) == (413, {"error": "the request body is too large"})
 
 
+async def test_repeated_wrong_passwords_are_throttled(running_hub):
+    async with aiohttp.ClientSession() as http:
+        url = f"{running_hub.url}/api/auth/login"
+        for _ in range(5):
+            async with http.post(url, json={"email": "sam@northwind.example", "password": "guess"}) as response:
+                assert response.status == 401
+        async with http.post(url, json={"email": "sam@northwind.example", "password": PASSWORD}) as response:
+            assert response.status == 429  # even the right password waits now
+            assert int(response.headers["Retry-After"]) > 0
+            assert "too many failed sign-ins" in (await response.json())["error"]
+        async with http.post(url, json={"email": "alex@northwind.example", "password": PASSWORD}) as response:
+            assert response.status == 200  # other agents are not locked out
+
+
 async def test_sessions_expire(running_hub):
     http = await running_hub.login()
     async with session_scope() as session:
