@@ -91,6 +91,20 @@ def _parse_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _parse_smtp_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("none", "starttls", "tls"):
+        raise ValueError("expected none, starttls or tls")
+    return value
+
+
+def _parse_address(raw: str) -> str:
+    value = raw.strip()
+    if "@" not in value or any(c in value for c in "\r\n"):
+        raise ValueError("expected an email address")
+    return value
+
+
 def _probability(raw: str) -> float:
     value = float(raw)
     if not 0.0 <= value <= 1.0:
@@ -181,6 +195,17 @@ class Settings:
     demo_agent_password: str = "northwind-demo"
     # Redis URL for fanning socket messages out between several hub processes; empty: one process.
     redis_url: str = ""
+    # Outgoing mail. With no SMTP host, mail is written to `mail_outbox_dir` as .eml files.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    # "none", "starttls" or "tls" (implicit TLS, usually port 465).
+    smtp_security: str = "none"
+    smtp_timeout_seconds: float = 30.0
+    # The From address of everything the product sends; the support address when empty.
+    mail_from: str = ""
+    mail_outbox_dir: str = str(PROJECT_ROOT / "var" / "outbox")
     verification_max_attempts: int = 3
     max_extension_days: int = 14
     secret_hash_iterations: int = 120_000
@@ -192,6 +217,10 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def sender_address(self) -> str:
+        return self.mail_from or self.support_email
 
     @property
     def hub_url(self) -> str:
@@ -227,6 +256,14 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "CONSOLE_SESSION_HOURS": (_positive_float, "console_session_hours", False),
     "DEMO_AGENT_PASSWORD": (str, "demo_agent_password", False),
     "REDIS_URL": (str, "redis_url", False),
+    "SMTP_HOST": (str, "smtp_host", False),
+    "SMTP_PORT": (_positive_int, "smtp_port", False),
+    "SMTP_USERNAME": (str, "smtp_username", False),
+    "SMTP_PASSWORD": (str, "smtp_password", False),
+    "SMTP_SECURITY": (_parse_smtp_security, "smtp_security", False),
+    "SMTP_TIMEOUT_SECONDS": (_positive_float, "smtp_timeout_seconds", False),
+    "MAIL_FROM": (_parse_address, "mail_from", False),
+    "MAIL_OUTBOX_DIR": (str, "mail_outbox_dir", False),
     "VERIFICATION_MAX_ATTEMPTS": (_positive_int, "verification_max_attempts", False),
     "MAX_EXTENSION_DAYS": (_positive_int, "max_extension_days", False),
     "SECRET_HASH_ITERATIONS": (_positive_int, "secret_hash_iterations", False),

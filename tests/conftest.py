@@ -108,5 +108,6 @@ async def any_db(request, seeded_sqlite_template, tmp_path, monkeypatch) -> str:
     config.get_settings.cache_clear()
 
 
-# The real servers (Rasa, actions, hub) for end-to-end and browser tests.
+# The real servers (Rasa, actions, hub) for end-to-end and browser tests, and a real SMTP server.
 from tests.servers import servers  # noqa: E402,F401
+from tests.smtp_server import smtp_server  # noqa: E402,F401
