@@ -98,6 +98,13 @@ def _parse_smtp_security(raw: str) -> str:
     return value
 
 
+def _parse_imap_security(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("none", "tls"):
+        raise ValueError("expected tls or none")
+    return value
+
+
 def _parse_address(raw: str) -> str:
     value = raw.strip()
     if "@" not in value or any(c in value for c in "\r\n"):
@@ -206,12 +213,32 @@ class Settings:
     # The From address of everything the product sends; the support address when empty.
     mail_from: str = ""
     mail_outbox_dir: str = str(PROJECT_ROOT / "var" / "outbox")
+    # The support inbox. Email is off unless an IMAP host is set.
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_username: str = ""
+    imap_password: str = ""
+    # "tls" (implicit, port 993) or "none" (plain, for a server on the same host).
+    imap_security: str = "tls"
+    imap_folder: str = "INBOX"
+    # How often the inbox is checked when the server has no IDLE, and the outbox retried.
+    email_poll_seconds: float = 5.0
+    # Most automatic replies one address gets in 24 hours (RFC 3834 loop safety).
+    email_auto_reply_cap: int = 5
     verification_max_attempts: int = 3
     max_extension_days: int = 14
     secret_hash_iterations: int = 120_000
     # Fixes "today" for demos and tests; None means the real date.
     today: Optional[dt.date] = None
     escalation: EscalationRules = EscalationRules()
+    # --- Dunning (`bot dunning run`) ---
+    # The reminder policy (YAML); empty means the default shipped in bot/dunning/policy.yml.
+    dunning_policy: str = ""
+    # A claim still in flight after this long belongs to a run that died between acting and
+    # recording; the next run records it (never repeats it). Longer than one SMTP send can take.
+    dunning_claim_lease_seconds: float = 900.0
+    # Emails one run hands to the SMTP server at the same time.
+    dunning_send_concurrency: int = 4
     test_postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
 
     @property
@@ -221,6 +248,18 @@ class Settings:
     @property
     def sender_address(self) -> str:
         return self.mail_from or self.support_email
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.imap_host)
+
+    @property
+    def own_addresses(self) -> Tuple[str, ...]:
+        """Addresses that are us: mail from them never gets an automatic reply."""
+        import email.utils
+
+        found = {email.utils.parseaddr(a)[1].lower() for a in (self.sender_address, self.support_email, self.imap_username)}
+        return tuple(sorted(a for a in found if "@" in a))
 
     @property
     def hub_url(self) -> str:
@@ -264,11 +303,23 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "SMTP_TIMEOUT_SECONDS": (_positive_float, "smtp_timeout_seconds", False),
     "MAIL_FROM": (_parse_address, "mail_from", False),
     "MAIL_OUTBOX_DIR": (str, "mail_outbox_dir", False),
+    "IMAP_HOST": (str, "imap_host", False),
+    "IMAP_PORT": (_positive_int, "imap_port", False),
+    "IMAP_USERNAME": (str, "imap_username", False),
+    "IMAP_PASSWORD": (str, "imap_password", False),
+    "IMAP_SECURITY": (_parse_imap_security, "imap_security", False),
+    "IMAP_FOLDER": (str, "imap_folder", False),
+    "EMAIL_POLL_SECONDS": (_positive_float, "email_poll_seconds", False),
+    "EMAIL_AUTO_REPLY_CAP": (_positive_int, "email_auto_reply_cap", False),
     "VERIFICATION_MAX_ATTEMPTS": (_positive_int, "verification_max_attempts", False),
     "MAX_EXTENSION_DAYS": (_positive_int, "max_extension_days", False),
     "SECRET_HASH_ITERATIONS": (_positive_int, "secret_hash_iterations", False),
     "TODAY": (dt.date.fromisoformat, "today", False),
     "TEST_POSTGRES_URL": (str, "test_postgres_url", False),
+    # Dunning
+    "DUNNING_POLICY": (str, "dunning_policy", False),
+    "DUNNING_CLAIM_LEASE_SECONDS": (_positive_float, "dunning_claim_lease_seconds", False),
+    "DUNNING_SEND_CONCURRENCY": (_positive_int, "dunning_send_concurrency", False),
     "ESCALATION_STRONG_NEGATIVE": (_probability, "strong_negative", True),
     "ESCALATION_NEGATIVE": (_probability, "negative", True),
     "ESCALATION_TREND_WINDOW": (_positive_int, "trend_window", True),

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 import aiohttp
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.mail import email_status
 
 
 @dataclass
@@ -118,6 +119,7 @@ async def run(settings: Settings, model: Path) -> int:
             f"  Demo page with the chat widget: {settings.hub_url}/\n"
             f"  Agent console:                  {settings.hub_url}/console\n"
             f"    sign in as alex@northwind.example or sam@northwind.example, password {settings.demo_agent_password!r}\n"
+            f"  {email_status(settings)}\n"
             f"  Rasa server (REST webhook): http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
             f"  Rasa HTTP API:              http://localhost:{settings.rasa_port}/status\n"
             f"  Action server:              http://localhost:{settings.action_port}/health\n"

@@ -267,7 +267,9 @@ async def last_customer_text(session: AsyncSession, conversation_id: int) -> str
     return result.scalar_one_or_none() or ""
 
 
-async def add_note(session: AsyncSession, conversation_id: int, agent_id: int, text: str, now: dt.datetime) -> Note:
+async def add_note(session: AsyncSession, conversation_id: int, agent_id: Optional[int], text: str,
+                   now: dt.datetime) -> Note:
+    """A private note; ``agent_id`` None for notes the system writes for agents (e.g. a bounce)."""
     note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text, created_at=now)
     session.add(note)
     await session.flush()

@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.mail import email_status
 from bot.db import dispose_engines, session_scope
 from bot.hub import console_api
 from bot.hub.agent_desk import AgentDesk
@@ -22,12 +23,13 @@ from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
 from bot.hub.outage import OutageRecovery
 from bot.hub.rasa_client import RasaClient
-from bot.hub.routing import Router
+from bot.hub.routing import Router, utcnow
 from bot.hub.widget_channel import WidgetChannel
 
 logger = logging.getLogger(__name__)
 
 OPENAPI_DOC = web.AppKey("openapi", dict)
+EMAIL = web.AppKey("email", object)
 
 STATIC = Path(__file__).resolve().parent / "static"
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
@@ -84,9 +86,17 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False,
     )
     rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-    router = Router(settings, rasa, SocketDelivery(sio), db_url=db_url)
+    delivery = SocketDelivery(sio)
+    router = Router(settings, rasa, delivery, db_url=db_url)
     desk = AgentDesk(router)
     recovery = OutageRecovery(router)
+    email_channel = None
+    if settings.email_enabled:
+        from bot.email.channel import EmailChannel  # only with a mailbox configured
+
+        email_channel = EmailChannel(settings, router, utcnow)
+    if email_channel is not None:
+        delivery.on_email = email_channel.outbox.wake.set
     WidgetChannel(sio, router)
     ConsoleSocket(sio, desk)
 
@@ -95,6 +105,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app[ROUTER] = router
     app[DESK] = desk
     app[THROTTLE] = LoginThrottle()
+    app[EMAIL] = email_channel
     app[OPENAPI_DOC] = yaml.safe_load(OPENAPI.read_text())
     sio.attach(app, socketio_path="socket.io")
     console_api.add_routes(app)
@@ -108,8 +119,12 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     async def start(app: web.Application) -> None:
         await recovery.recover()
         recovery.start()
+        if email_channel is not None:
+            email_channel.start()
 
     async def stop(app: web.Application) -> None:
+        if email_channel is not None:
+            await email_channel.stop()
         await recovery.stop()
         await rasa.close()
         await dispose_engines()
@@ -124,4 +139,5 @@ def serve(settings: Settings) -> None:
     app = build_app(settings)
     print(f"Hub listening on {settings.hub_url} (widget demo: {settings.hub_url}/, "
           f"agent console: {settings.hub_url}/console)", flush=True)
+    print(email_status(settings), flush=True)
     web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None)

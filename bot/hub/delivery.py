@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Optional
 
 import socketio
 
@@ -12,12 +12,19 @@ from bot.hub.replies import socket_message
 
 
 class SocketDelivery:
-    """Widget customers and console agents over socket.io (Redis fans out between hubs)."""
+    """Widget customers and console agents over socket.io (Redis fans out between hubs).
 
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    Email customers get their messages from the email outbox, which collects whole
+    turns from the store; ``on_email`` only wakes it.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer, on_email: Optional[Callable[[], None]] = None) -> None:
         self.sio = sio
+        self.on_email = on_email
 
     async def to_customer(self, conversation: Conversation, message: Dict[str, Any]) -> None:
+        if conversation.channel == "email" and self.on_email is not None:
+            self.on_email()
         if conversation.channel != "web":
             return
         metadata = {"from": message["from"], "message_id": message["id"], "at": message["at"]}

@@ -14,22 +14,24 @@ from bot.config import Settings
 RATINGS: List[Dict[str, Any]] = [{"content_type": "text", "title": str(n), "payload": str(n)} for n in range(1, 6)]
 
 
-def queue(position: int, now: dt.datetime, settings: Settings, agents_online: int) -> str:
+def queue(position: int, now: dt.datetime, settings: Settings, agents_online: int, channel: str = "web") -> str:
     """Where the customer stands, and when a person will answer."""
+    saved = ("you can leave this page and come back, your conversation is saved" if channel == "web"
+             else "we'll reply to this email")
     parts = [f"You're number {position} in the queue for a person from our team."
              if position > 1 else "You're next in the queue for a person from our team."]
     if not business_hours.is_open(now, settings):
         opening = business_hours.next_opening(now, settings)
         parts.append("We're closed right now (our hours are "
                      f"{business_hours.describe_hours(settings)}). Someone will answer "
-                     f"{business_hours.describe_opening(opening, now, settings)}; "
-                     "you can leave this page and come back, your conversation is saved.")
+                     f"{business_hours.describe_opening(opening, now, settings)}; {saved}.")
     elif agents_online == 0:
         parts.append("Everyone on our team is busy or away at the moment. Someone will answer as soon as "
-                     "they're back, usually within 30 minutes. Your conversation is saved, so you can "
-                     "leave this page and come back.")
-    else:
+                     f"they're back, usually within 30 minutes; {saved}.")
+    elif channel == "web":
         parts.append("Someone will be with you shortly. Anything you write now goes straight to them.")
+    else:
+        parts.append("Someone will reply to this email shortly; anything you send in this thread goes straight to them.")
     return " ".join(parts)
 
 

@@ -140,6 +140,10 @@ class Router:
         self.chain(f"{conversation.channel}:{conversation.session_key}", run)
         return await done
 
+    def busy(self, conversation: Conversation) -> bool:
+        """True while work for this conversation is queued or running (its turn isn't finished)."""
+        return f"{conversation.channel}:{conversation.session_key}" in self._tails
+
     async def drain(self) -> None:
         """Waits until every queued piece of work is done (tests, shutdown)."""
         while self._tails:
@@ -284,7 +288,8 @@ class Router:
         now = self.clock()
         handoff = await store.open_handoff(session, conversation.id)
         position = await store.queue_position(session, handoff) if handoff else 1
-        text = notices.queue(position, now, self.settings, await agent_data.online_agent_count(session))
+        text = notices.queue(position, now, self.settings, await agent_data.online_agent_count(session),
+                             conversation.channel)
         await store.update_conversation(session, conversation, now, queue_notice_sent=True)
         await self.say(session, conversation, "system", text, now)
 
