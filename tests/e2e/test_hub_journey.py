@@ -50,8 +50,14 @@ async def test_escalation_agent_takeover_and_hand_back(servers):
         await customer.say("this is absolutely disgraceful, the worst service I have ever had, I am furious")
         await until_reply(customer, lambda t: "frustrating" in t)
         await eventually(lambda: any("in the queue" in (m.get("text") or "") for m in customer.received), 30)
-        queue = await eventually(lambda: events["queue"] and events["queue"][-1]["queue"], 30)
-        (item,) = queue
+        # Other tests may leave conversations in the queue: find this customer's.
+        async with session_scope(servers.db_url) as session:
+            mine = (await store.latest_conversation(session, "web", customer.session_id)).public_id
+
+        def my_item():
+            latest = events["queue"][-1]["queue"] if events["queue"] else []
+            return [item for item in latest if item["conversation_id"] == mine]
+        (item,) = await eventually(my_item, 30)
         assert (item["reason"], item["channel"], item["customer"]["account_number"]) == ("anger", "web", "AC-100005")
         cid = item["conversation_id"]
 

@@ -10,6 +10,9 @@
     me: null, socket: null, everConnected: false,
     queue: [], queueAt: 0, mine: [],
     selected: null, conv: null, msgIds: {}, loadToken: 0,
+    // Messages and notes shown live (socket events, own sends) in the selected conversation.
+    // A transcript load whose request read the database before they existed must not drop them.
+    liveMsgs: {}, liveNotes: {},
     customer: null, canned: [], drafts: {}, unread: {}
   };
   var typingState = { active: false, lastSent: 0, convId: null, idle: null };
@@ -183,6 +186,11 @@
       scheduleMine();
     });
     s.on("presence", function (d) { renderPresence(d && d.agents); });
+    s.on("note", function (d) { // a colleague's note (ours arrive here too: appendNote skips those shown)
+      if (!d || !d.note || !sameId(d.conversation_id, state.selected)) return;
+      if (d.note.id !== undefined && d.note.id !== null) state.liveNotes[String(d.note.id)] = d.note;
+      appendNote(d.note);
+    });
   }
   function refreshAll() {
     loadQueue(); loadMine();
@@ -294,6 +302,7 @@
   function select(id) {
     if (id === null || id === undefined) return;
     if (!sameId(id, state.selected)) {
+      state.liveMsgs = {}; state.liveNotes = {};
       stopTyping();
       if (state.selected) state.drafts[state.selected] = $("reply").value;
       $("reply").value = state.drafts[String(id)] || "";
@@ -337,9 +346,9 @@
     renderSummary(data.handoff, data.conversation);
     clear(t);
     state.msgIds = {};
-    (data.messages || []).forEach(function (m) { appendMessage(m, false); });
+    withLive(data.messages, state.liveMsgs).forEach(function (m) { appendMessage(m, false); });
     if (!keepScroll || atBottom) t.scrollTop = t.scrollHeight;
-    renderNotes(data.notes || []);
+    renderNotes(withLive(data.notes, state.liveNotes));
   }
   function assignedToMe(c) {
     return !!(c && c.status === "assigned" && c.assigned_agent && state.me && sameId(c.assigned_agent.id, state.me.id));
@@ -408,8 +417,19 @@
     if (from === "agent") return (m.agent_name || "Agent") + " (agent)";
     return from === "bot" ? "Bot" : "System";
   }
+  // Loaded items plus the live ones the load did not include yet, in id order.
+  function withLive(loaded, live) {
+    var items = Array.isArray(loaded) ? loaded.slice() : [], have = {};
+    items.forEach(function (x) { if (x && x.id !== undefined && x.id !== null) have[String(x.id)] = true; });
+    Object.keys(live).forEach(function (k) { if (!have[k]) items.push(live[k]); });
+    return items.map(function (x, i) { return { x: x, i: i }; }).sort(function (a, b) {
+      var d = Number(a.x && a.x.id) - Number(b.x && b.x.id);
+      return isNaN(d) || d === 0 ? a.i - b.i : d;
+    }).map(function (p) { return p.x; });
+  }
   function appendMessage(m, live) {
     if (!m) return;
+    if (live && m.id !== undefined && m.id !== null) state.liveMsgs[String(m.id)] = m;
     if (m.id !== undefined && m.id !== null) {
       if (state.msgIds[String(m.id)]) return;
       state.msgIds[String(m.id)] = true;
@@ -439,6 +459,9 @@
     notes.forEach(appendNote);
   }
   function appendNote(n) {
+    if (!n) return;
+    var shown = Array.prototype.some.call($("notes").children, function (li) { return sameId(li.getAttribute("data-id"), n.id); });
+    if (shown) return;
     $("notes").appendChild(el("li", { className: "note", "data-id": n.id }, [
       el("div", { className: "note-head" }, [
         el("span", { className: "private-tag", text: "private" }),
@@ -619,7 +642,10 @@
     if (!text || !id) return;
     withButton($("add-note"), api("POST", "/api/conversations/" + enc(id) + "/notes", { text: text })).then(function (d) {
       box.value = "";
-      if (d && d.note && sameId(id, state.selected)) appendNote(d.note);
+      if (d && d.note && sameId(id, state.selected)) {
+        if (d.note.id !== undefined && d.note.id !== null) state.liveNotes[String(d.note.id)] = d.note;
+        appendNote(d.note);
+      }
     }).catch(fail);
   }
 
