@@ -8,6 +8,7 @@ import sys
 from typing import List, Optional
 
 from bot.config import ConfigError, get_settings, today
+from bot.dunning import cli as dunning_commands
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -156,6 +157,7 @@ def parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the running bot in the terminal")
     chat.add_argument("--url", help="Rasa server URL (default: BOT_RASA_URL)")
     chat.set_defaults(run=_chat)
+    dunning_commands.register(commands)
     return root
 
 
