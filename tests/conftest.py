@@ -111,3 +111,4 @@ async def any_db(request, seeded_sqlite_template, tmp_path, monkeypatch) -> str:
 # The real servers (Rasa, actions, hub) for end-to-end and browser tests, and a real SMTP server.
 from tests.servers import servers  # noqa: E402,F401
 from tests.smtp_server import smtp_server  # noqa: E402,F401
+from tests.imap_server import imap_server  # noqa: E402,F401

@@ -230,6 +230,7 @@ class Escalation(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
 
 
-# The hub's and the dunning engine's tables share this metadata (and its migrations).
+# The hub's, the dunning engine's and the email channel's tables share this metadata (and its migrations).
 from bot.db import hub_models  # noqa: E402,F401
 from bot.db import dunning_models  # noqa: E402,F401
+from bot.db import email_models  # noqa: E402,F401

@@ -1,0 +1,68 @@
+"""The email channel's records: every inbound message once (keyed by Message-ID),
+the thread each email conversation belongs to, and the outbox of what we send."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
+
+from bot.db.models import Base
+
+OUTBOUND_STATUSES = ("queued", "sent", "failed")
+
+
+class InboundEmail(Base):
+    """A received email, stored once: the same Message-ID is never processed twice."""
+
+    __tablename__ = "inbound_emails"
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(String(255), nullable=False, unique=True)
+    conversation_id = Column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
+    from_address = Column(String(254), nullable=False, default="")
+    subject = Column(String(255), nullable=False, default="")
+    # Why it gets no automatic reply (RFC 3834), or None.
+    automatic_reason = Column(String(64))
+    # What was wrong with it (missing Message-ID, bad charset, truncated...), as text.
+    problems = Column(Text)
+    # JSON list of attachments (filename, content type, size); the files are not kept.
+    attachments = Column(Text)
+    received_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class EmailThread(Base):
+    """How an email conversation is addressed: who wrote, the subject, the reference chain."""
+
+    __tablename__ = "email_threads"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, unique=True)
+    customer_address = Column(String(254), nullable=False)
+    subject = Column(String(255), nullable=False, default="")
+    last_inbound_message_id = Column(String(255))
+    # Space-separated Message-IDs of the thread, oldest first (capped).
+    references = Column(Text, nullable=False, default="")
+    # Conversation messages up to this id have been emailed (or deliberately not).
+    last_emailed_message_id = Column(Integer, nullable=False, default=0)
+
+
+class OutboundEmail(Base):
+    """An email we send: queued, then sent, retried with backoff, never silently dropped."""
+
+    __tablename__ = "outbound_emails"
+    __table_args__ = (CheckConstraint(f"status IN {OUTBOUND_STATUSES}", name="status"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(String(255), nullable=False, unique=True)
+    conversation_id = Column(ForeignKey("conversations.id", ondelete="SET NULL"), index=True)
+    to_address = Column(String(254), nullable=False)
+    subject = Column(String(255), nullable=False)
+    # The whole MIME message, so a retry sends exactly the same bytes.
+    mime = Column(Text, nullable=False)
+    # Written by the bot (counts towards the per-sender cap), not by a person.
+    automatic = Column(Boolean, nullable=False, default=True)
+    status = Column(String(16), nullable=False, default="queued")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    last_error = Column(Text)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    sent_at = Column(DateTime(timezone=True))

@@ -1,0 +1,122 @@
+"""Reading header fields from untrusted mail: decoded (RFC 2047), on one line,
+free of CR/LF/NUL so nothing taken from a message can inject a header later.
+Never raises; what could not be read is appended to ``problems``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.message
+import email.utils
+import re
+from email.header import decode_header
+from typing import List, Optional, Tuple
+
+from bot.email.charsets import decode_bytes
+
+_MSGID_RE = re.compile(r"<([^<>\s]{1,500})>")
+_ADDR_RE = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,128}@[A-Za-z0-9.\-\[\]:_]{1,255}$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HEADER_SPACE_RE = re.compile(r"[\r\n\t ]+")
+
+
+def header(msg: email.message.Message, name: str, problems: List[str]) -> Optional[str]:
+    """The first ``name`` header, RFC 2047-decoded, on one line; None when absent."""
+    try:
+        value = msg.get(name)
+    except Exception:
+        problems.append(f"unreadable {name} header")
+        return None
+    if value is None:
+        return None
+    return decode_words(value, name, problems)
+
+
+def decode_words(value, name: str, problems: List[str]) -> str:
+    try:
+        chunks = decode_header(value)
+    except Exception:
+        chunks = [(str(value), None)]
+    out = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, charset, f"{name} header", problems))
+        else:
+            out.append(chunk)
+    # Python keeps the whitespace around encoded words in the chunks themselves.
+    return one_line("".join(out))
+
+
+def one_line(text: str) -> str:
+    return _CONTROL_RE.sub("", _HEADER_SPACE_RE.sub(" ", text)).strip()
+
+
+def first_msgid(value: Optional[str]) -> Optional[str]:
+    ids = all_msgids(value)
+    return ids[0] if ids else None
+
+
+def all_msgids(value: Optional[str]) -> List[str]:
+    if not value:
+        return []
+    found = _MSGID_RE.findall(value)
+    if found:
+        return found
+    # Some mailers omit the angle brackets: accept one bare token that looks like an id.
+    tokens = [t for t in value.split() if "@" in t and len(t) <= 500 and not set(t) & set("<>\"()")]
+    return tokens
+
+
+def sender(msg, problems: List[str]) -> Tuple[Optional[str], Optional[str]]:
+    try:
+        values = msg.get_all("from") or []
+    except Exception:
+        values = []
+    if not values:
+        problems.append("missing From")
+        return None, None
+    pairs = getaddresses([str(v) for v in values])
+    good = [(name, addr) for name, addr in pairs if valid_addr(addr)]
+    if not good:
+        problems.append("unusable From address")
+        return None, None
+    if len(good) > 1:
+        problems.append("more than one From address; using the first")
+    name, addr = good[0]
+    display = decode_words(name, "From name", problems) if name else ""
+    return addr.lower(), (display or None)
+
+
+def addresses(msg, name: str, problems: List[str]) -> List[str]:
+    try:
+        values = msg.get_all(name) or []
+    except Exception:
+        return []
+    out = []
+    for _, addr in getaddresses([str(v) for v in values]):
+        addr = addr.lower()
+        if valid_addr(addr) and addr not in out:
+            out.append(addr)
+    return out[:100]
+
+
+def getaddresses(values: List[str]) -> List[Tuple[str, str]]:
+    try:
+        return email.utils.getaddresses([_HEADER_SPACE_RE.sub(" ", v) for v in values])
+    except Exception:
+        return []
+
+
+def valid_addr(addr: str) -> bool:
+    return bool(addr) and _ADDR_RE.match(addr) is not None
+
+
+def date(text: str) -> Optional[dt.datetime]:
+    try:
+        value = email.utils.parsedate_to_datetime(text)
+    except Exception:
+        return None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value

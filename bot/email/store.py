@@ -1,0 +1,87 @@
+"""Data functions for the email channel (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import List, Optional, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.email_models import EmailThread, InboundEmail, OutboundEmail
+from bot.db.hub_models import Conversation, Message
+
+
+async def inbound_by_message_id(session: AsyncSession, message_id: str) -> Optional[InboundEmail]:
+    result = await session.execute(select(InboundEmail).where(InboundEmail.message_id == message_id))
+    return result.scalar_one_or_none()
+
+
+async def conversation_for_message_ids(session: AsyncSession, message_ids: Sequence[str]) -> Optional[Conversation]:
+    """The conversation of the first of these Message-IDs we received or sent."""
+    for mid in message_ids:
+        for model in (InboundEmail, OutboundEmail):
+            result = await session.execute(
+                select(Conversation).join(model, model.conversation_id == Conversation.id)
+                .where(model.message_id.in_((mid, f"<{mid}>"))).limit(1))
+            conversation = result.scalar_one_or_none()
+            if conversation is not None:
+                return conversation
+    return None
+
+
+async def conversation_for_token(session: AsyncSession, token: str) -> Optional[Conversation]:
+    result = await session.execute(
+        select(Conversation).where(Conversation.channel == "email", Conversation.public_id.like(f"{token}%")).limit(1))
+    return result.scalar_one_or_none()
+
+
+async def thread_for(session: AsyncSession, conversation_id: int) -> Optional[EmailThread]:
+    result = await session.execute(select(EmailThread).where(EmailThread.conversation_id == conversation_id))
+    return result.scalar_one_or_none()
+
+
+async def threads_with_unsent(session: AsyncSession) -> List[EmailThread]:
+    """Email threads whose conversation has bot, agent or system messages not yet emailed."""
+    result = await session.execute(
+        select(EmailThread).join(Message, Message.conversation_id == EmailThread.conversation_id)
+        .where(Message.id > EmailThread.last_emailed_message_id, Message.sender.in_(("bot", "agent", "system")))
+        .distinct())
+    return list(result.scalars().all())
+
+
+async def unsent_messages(session: AsyncSession, thread: EmailThread) -> List[Message]:
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == thread.conversation_id,
+                              Message.id > thread.last_emailed_message_id).order_by(Message.id))
+    return list(result.scalars().all())
+
+
+async def automatic_replies_since(session: AsyncSession, address: str, since: dt.datetime) -> int:
+    result = await session.execute(
+        select(func.count(OutboundEmail.id)).where(
+            OutboundEmail.to_address == address, OutboundEmail.automatic.is_(True), OutboundEmail.created_at >= since))
+    return int(result.scalar_one())
+
+
+async def due_outbound(session: AsyncSession, now: dt.datetime, limit: int = 50) -> List[OutboundEmail]:
+    result = await session.execute(
+        select(OutboundEmail).where(OutboundEmail.status == "queued", OutboundEmail.next_attempt_at <= now)
+        .order_by(OutboundEmail.id).limit(limit))
+    return list(result.scalars().all())
+
+
+async def outbound_by_message_id(session: AsyncSession, message_id: str) -> Optional[OutboundEmail]:
+    result = await session.execute(
+        select(OutboundEmail).where(OutboundEmail.message_id.in_((message_id, f"<{message_id.strip('<>')}>"))))
+    return result.scalar_one_or_none()
+
+
+async def claim_outbound(session: AsyncSession, outbound_id: int, attempts: int, now: dt.datetime,
+                         hold: dt.timedelta) -> bool:
+    """Takes a queued email for one send attempt; False when another sender took it first."""
+    result = await session.execute(
+        update(OutboundEmail).where(OutboundEmail.id == outbound_id, OutboundEmail.attempts == attempts,
+                                    OutboundEmail.status == "queued")
+        .values(attempts=attempts + 1, next_attempt_at=now + hold).execution_options(synchronize_session=False))
+    return result.rowcount == 1
