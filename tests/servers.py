@@ -19,6 +19,8 @@ from bot import config, supervisor
 from bot.db import dispose_engines, hub_seed, session_scope
 from bot.training import MODEL_PATH
 from tests.conftest import ITERATIONS, TODAY
+from tests.imap_server import ImapServer
+from tests.smtp_server import SmtpServer
 
 RASA_PORT, ACTION_PORT, HUB_PORT = 5105, 5155, 8105
 AGENT_PASSWORD = "e2e agent password"
@@ -88,11 +90,23 @@ def servers(seeded_sqlite_template, tmp_path_factory):
         "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+    # A real mailbox and SMTP server, so the hub answers email too (tests/e2e/test_email_journey.py).
+    imap, smtp = ImapServer(), SmtpServer()
+    imap.start()
+    smtp.controller.start()
+    env_values.update({
+        "BOT_IMAP_HOST": imap.host, "BOT_IMAP_PORT": str(imap.port), "BOT_IMAP_USERNAME": imap.user,
+        "BOT_IMAP_PASSWORD": imap.password, "BOT_IMAP_SECURITY": "none", "BOT_SMTP_HOST": smtp.host,
+        "BOT_SMTP_PORT": str(smtp.port), "BOT_MAIL_FROM": "support@northwind.example", "BOT_EMAIL_POLL_SECONDS": "0.5",
+    })
     servers = Servers(config.load_settings(env_values), {**os.environ, **env_values}, work,
                       env_values["BOT_DATABASE_URL"])
+    servers.imap, servers.smtp = imap, smtp
     try:
         servers.run(_seed_agents(servers.db_url))
         servers.start()
         yield servers
     finally:
         servers.close()
+        smtp.controller.stop()
+        imap.stop()

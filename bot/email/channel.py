@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Callable, List, Optional
+from typing import Callable, List
 
 from bot.config import Settings
 from bot.email.imap import ImapError, ImapInbox
 from bot.email.inbox import Inbox, Outcome
 from bot.email.outbox import EmailOutbox
+from bot.hub.loops import Loop
 from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,8 @@ class EmailChannel:
         self.settings = settings
         self.inbox = Inbox(settings, router, clock)
         self.outbox = EmailOutbox(settings, router.db_url, router.busy, clock)
-        self._tasks: List[asyncio.Task] = []
-        self._stopping = False
+        # One pass of this loop is the whole watch; Loop gives it the stop signal and grace period.
+        self.inbox_loop = Loop("email inbox", self.watch_inbox, settings.email_poll_seconds)
 
     def mailbox(self) -> ImapInbox:
         s = self.settings
@@ -49,41 +50,34 @@ class EmailChannel:
             logger.info("email %s: %s %s", outcome.message_id, outcome.action, outcome.detail)
             outcomes.append(outcome)
         if outcomes:
-            self.outbox.wake.set()
+            self.outbox.loop.wake.set()
         return outcomes
 
     async def watch_inbox(self) -> None:
+        """Checks the inbox whenever the server announces mail (or every poll interval)."""
         backoff = 1.0
-        # The flag as well as the cancellation: a library's wait_for may swallow a cancel.
-        while not self._stopping:
-            mailbox: Optional[ImapInbox] = None
+        while not self.inbox_loop.stopping:
+            mailbox = self.mailbox()
             try:
-                mailbox = self.mailbox()
                 await mailbox.connect()
                 backoff = 1.0
-                while not self._stopping:
+                while not self.inbox_loop.stopping:
                     await self.check_inbox(mailbox)
-                    await mailbox.wait_for_new(self.settings.email_poll_seconds * 12,
-                                               poll_interval=self.settings.email_poll_seconds)
-            except asyncio.CancelledError:
-                raise
+                    # Only this wait is interrupted on stop; a pass over the inbox always completes.
+                    idle = asyncio.ensure_future(mailbox.wait_for_new(
+                        self.settings.email_poll_seconds * 12, poll_interval=self.settings.email_poll_seconds))
+                    await self.inbox_loop.unless_stopped(idle)
             except (ImapError, OSError, asyncio.TimeoutError) as exc:
                 logger.warning("IMAP inbox unavailable (%s); retrying in %.0f s", exc, backoff)
-            except Exception:
-                logger.exception("email inbox watcher failed; restarting in %.0f s", backoff)
             finally:
-                if mailbox is not None:
-                    await mailbox.logout()
-            await asyncio.sleep(backoff)
+                await mailbox.logout()
+            await self.inbox_loop.sleep(backoff)
             backoff = min(backoff * 2, 60.0)
 
     def start(self) -> None:
-        self._stopping = False
-        self._tasks = [asyncio.ensure_future(self.watch_inbox()), asyncio.ensure_future(self.outbox.run())]
+        self.inbox_loop.start()
+        self.outbox.loop.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await self.inbox_loop.stop()
+        await self.outbox.loop.stop()

@@ -10,7 +10,6 @@ failure or too many attempts marks them failed, never silently dropped.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -24,6 +23,7 @@ from bot.db import queries, session_scope
 from bot.db.email_models import EmailThread, OutboundEmail
 from bot.db.hub_models import Conversation, Message
 from bot.email import store, threads
+from bot.hub.loops import Loop
 from bot.hub.views import agent_names
 from bot.mail import compose, send
 
@@ -67,7 +67,8 @@ class EmailOutbox:
         self.db_url = db_url
         self.busy = busy  # True while the router is still working on the conversation's turn
         self.clock = clock
-        self.wake = asyncio.Event()
+        # Runs every few seconds for retries, and at once when woken by a new message.
+        self.loop = Loop("email outbox", self.one_pass, settings.email_poll_seconds)
 
     # -- collecting -----------------------------------------------------------
 
@@ -90,7 +91,7 @@ class EmailOutbox:
                 if outgoing:
                     queued += await self._queue(session, thread, conversation, outgoing)
         if queued:
-            self.wake.set()
+            self.loop.wake.set()
         return queued
 
     async def _queue(self, session, thread: EmailThread, conversation: Conversation, messages: List[Message]) -> int:
@@ -178,19 +179,6 @@ class EmailOutbox:
             row.status, row.sent_at, row.last_error = "sent", self.clock(), None
         return 1
 
-    async def run(self) -> None:
-        """Collects and sends whenever woken (a new message), and every few seconds for retries."""
-        while True:
-            # asyncio.wait, not wait_for: on Python 3.10 wait_for can swallow a cancellation
-            # that arrives as the event fires, and this loop would never stop.
-            waiter = asyncio.ensure_future(self.wake.wait())
-            try:
-                await asyncio.wait({waiter}, timeout=self.settings.email_poll_seconds)
-            finally:
-                waiter.cancel()
-            self.wake.clear()
-            try:
-                await self.collect()
-                await self.send_due()
-            except Exception:  # a bad pass must not stop the outbox
-                logger.exception("email outbox pass failed")
+    async def one_pass(self) -> None:
+        await self.collect()
+        await self.send_due()

@@ -96,7 +96,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
 
         email_channel = EmailChannel(settings, router, utcnow)
     if email_channel is not None:
-        delivery.on_email = email_channel.outbox.wake.set
+        delivery.on_email = email_channel.outbox.loop.wake.set
     WidgetChannel(sio, router)
     ConsoleSocket(sio, desk)
 

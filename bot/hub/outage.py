@@ -5,7 +5,6 @@ per-conversation order, so a retried message never overtakes a newer one."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import Dict, List, Optional
@@ -13,6 +12,7 @@ from typing import Dict, List, Optional
 from bot.db import conversations as store
 from bot.db import session_scope
 from bot.db.hub_models import Message
+from bot.hub.loops import Loop
 from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ BOT_UNAVAILABLE_PRIORITY = 2
 class OutageRecovery:
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._task: Optional[asyncio.Task] = None
+        self._loop = Loop("Rasa retry loop", self.retry_waiting, router.settings.rasa_retry_seconds)
 
     async def retry_waiting(self) -> None:
         """One pass over kept messages: answer them if Rasa is back, or hand them to a person."""
@@ -86,22 +86,9 @@ class OutageRecovery:
         if rows:
             logger.info("recovered %d messages that were stored but not yet answered", len(rows))
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.retry_waiting()
-            except Exception:
-                logger.exception("retry pass failed")
-            await asyncio.sleep(self.router.settings.rasa_retry_seconds)
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self.run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop.stop()
         await self.router.drain()
-

@@ -132,7 +132,9 @@ class Router:
             try:
                 async with session_scope(self.db_url) as session:
                     fresh = await store.get_conversation(session, public_id)
-                    done.set_result(await work(session, fresh, self.clock()))
+                    result = await work(session, fresh, self.clock())
+                # Only once committed: the caller may act on the change straight away.
+                done.set_result(result)
             except BaseException as exc:  # handed to the caller
                 if not done.done():
                     done.set_exception(exc)
