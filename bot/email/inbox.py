@@ -150,6 +150,14 @@ class Inbox:
             await session.flush()
         return conversation
 
+    async def _alert_for_reminder(self, session, bounce, addresses, note: str, now: dt.datetime) -> None:
+        """A bounced payment reminder: the invoice goes to the agents' queue, like other dunning alerts."""
+        number = render.invoice_number_in(f"<{(bounce.original_message_id or '').strip('<>')}>")
+        customer = await queries.find_customer(session, addresses[0]) if number and addresses else None
+        if customer is not None and await queries.invoice_by_number(session, customer.id, number) is not None:
+            await alerts.alert_agents(session, customer_id=customer.id, invoice_number=number, reason="email_bounced",
+                                      note=note, summary={"invoice": number}, now=now)
+
     async def _update_thread(self, session, conversation: Conversation, mail: parse.InboundEmail, message_id: str) -> None:
         thread = await store.thread_for(session, conversation.id)
         if thread is None:
@@ -195,5 +203,7 @@ class Inbox:
                 return Outcome(message_id, "bounce", detail=detail)
             if original is not None and original.conversation_id is not None:
                 await conversation_store.add_note(session, original.conversation_id, None, note, now)
+            else:
+                await self._alert_for_reminder(session, bounce, addresses, note, now)
             logger.warning("bounce %s: %s", message_id, detail)
         return Outcome(message_id, "bounce", detail=detail)

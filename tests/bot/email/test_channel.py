@@ -314,3 +314,35 @@ async def test_a_reply_to_a_payment_reminder_joins_the_invoice_conversation(emai
     async with session_scope() as session:
         conversation = await conversation_store.latest_conversation(session, "email", f"dunning:{invoice.number}")
     assert conversation is not None and conversation.customer_id == li.id
+
+
+async def test_a_bounced_payment_reminder_goes_to_the_agents_queue(email_hub):
+    async with session_scope() as session:
+        li = await queries.find_customer(session, "AC-100005")
+        (invoice,) = [i for i in await queries.invoices_for(session, li.id) if i.amount_due > 0]
+    dsn = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: billing@northwind.example\r\nSubject: Delivery failure\r\n"
+        "Message-ID: <dsn2@mx.example.com>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nUndeliverable.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+        "Final-Recipient: rfc822; li.wei@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <reminder.{invoice.number}.final@northwind.example>\r\nTo: li.wei@example.com\r\n"
+        "--B--\r\n").encode()
+    email_hub.imap.deliver(dsn)
+    agent = await email_hub.login()
+
+    async def queue():
+        async with agent.get("/api/queue") as response:
+            return (await response.json())["queue"]
+    for _ in range(100):
+        items = await queue()
+        if items:
+            break
+        await asyncio.sleep(0.1)
+    (item,) = items
+    assert item["reason"] == "email_bounced" and item["customer"]["account_number"] == "AC-100005"
+    async with session_scope() as session:
+        assert (await queries.find_customer(session, "AC-100005")).email_undeliverable
+    await agent.close()
