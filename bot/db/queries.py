@@ -71,6 +71,12 @@ class InvoiceView:
         return max((today - self.due_on).days, 0)
 
 
+def card_expires_on(exp_month: int, exp_year: int) -> dt.date:
+    """The last day a card is valid: the end of its expiry month."""
+    first_of_next = dt.date(exp_year + exp_month // 12, exp_month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class CardView:
     brand: str
@@ -79,9 +85,7 @@ class CardView:
     exp_year: int
 
     def expires_on(self) -> dt.date:
-        """The last day the card is valid."""
-        first_of_next = dt.date(self.exp_year + self.exp_month // 12, self.exp_month % 12 + 1, 1)
-        return first_of_next - dt.timedelta(days=1)
+        return card_expires_on(self.exp_month, self.exp_year)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.hub_models import Conversation, Handoff
 from bot.db.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay, Reminder
+from bot.db.queries import card_expires_on
 
 # The agents' queue item the engine itself opens for a broken promise; it does not pause
 # reminders until a person takes it (bot/dunning/alerts.py).
@@ -68,9 +69,7 @@ class CardRow:
     exp_year: int
 
     def expires_on(self) -> dt.date:
-        """The last day the card is valid."""
-        first_of_next = dt.date(self.exp_year + self.exp_month // 12, self.exp_month % 12 + 1, 1)
-        return first_of_next - dt.timedelta(days=1)
+        return card_expires_on(self.exp_month, self.exp_year)
 
 
 @dataclass(frozen=True)

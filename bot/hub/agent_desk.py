@@ -29,7 +29,7 @@ class AgentDesk:
 
     async def take(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            if not await store.change_status(session, conversation, machine.sources("take"), "assigned", now,
+            if not await store.change_status(session, conversation, machine.sources("take"), machine.target("take"), now,
                                              assigned_agent_id=agent.id):
                 raise Conflict(await self._conflict_text(session, conversation, "take"))
             await store.mark_taken(session, conversation.id, agent.id, now)
@@ -54,12 +54,8 @@ class AgentDesk:
 
     async def hand_back(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            if conversation.status == "assigned":
-                self._require_assignee(conversation, agent)
-            if not await store.change_status(session, conversation, machine.sources("hand_back"), "bot", now,
-                                             assigned_agent_id=None, queue_notice_sent=False):
-                raise Conflict(await self._conflict_text(session, conversation, "hand_back"))
-            await store.end_handoff(session, conversation.id, "handed_back", now)
+            await self._end_stay(session, conversation, agent, "hand_back", "handed_back", now,
+                                 assigned_agent_id=None, queue_notice_sent=False)
             try:
                 await self.router.rasa.resume(conversation.public_id)
                 await store.update_conversation(session, conversation, now, rasa_needs_resume=False)
@@ -72,16 +68,22 @@ class AgentDesk:
 
     async def resolve(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            if conversation.status == "assigned":
-                self._require_assignee(conversation, agent)
-            if not await store.change_status(session, conversation, machine.sources("resolve"), "resolved", now,
-                                             resolved_at=now, csat_requested_at=now):
-                raise Conflict(await self._conflict_text(session, conversation, "resolve"))
-            await store.end_handoff(session, conversation.id, "resolved", now)
+            await self._end_stay(session, conversation, agent, "resolve", "resolved", now,
+                                 resolved_at=now, csat_requested_at=now)
             await self.router.say(session, conversation, "system", notices.RATE_US, now,
                                   payload={"quick_replies": notices.RATINGS})
             return await self.router.after_change(session, conversation)
         return await self.router.in_order(public_id, work)
+
+    async def _end_stay(self, session, conversation: Conversation, agent: Agent, action: str, outcome: str,
+                        now: dt.datetime, **values: Any) -> None:
+        """Hand-back and resolve: only the assignee may end an assigned stay, and only once."""
+        if conversation.status == "assigned":
+            self._require_assignee(conversation, agent)
+        if not await store.change_status(session, conversation, machine.sources(action), machine.target(action), now,
+                                         **values):
+            raise Conflict(await self._conflict_text(session, conversation, action))
+        await store.end_handoff(session, conversation.id, outcome, now)
 
     def _require_assignee(self, conversation: Conversation, agent: Agent) -> None:
         if conversation.status != "assigned" or conversation.assigned_agent_id != agent.id:

@@ -276,7 +276,7 @@ class Router:
 
     async def escalate(self, session, conversation: Conversation, reason: str, priority: int,
                         summary: Dict[str, Any], now: dt.datetime, rasa_paused: bool) -> bool:
-        if not await store.change_status(session, conversation, machine.sources("escalate"), "pending", now,
+        if not await store.change_status(session, conversation, machine.sources("escalate"), machine.target("escalate"), now,
                                          queue_notice_sent=False, rasa_needs_resume=True):
             return False
         await store.create_handoff(session, conversation, reason, priority, summary, now)

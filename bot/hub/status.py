@@ -41,3 +41,9 @@ def next_status(status: str, action: str) -> str:
 def sources(action: str) -> Tuple[str, ...]:
     """The statuses from which ``action`` is allowed (for compare-and-set updates)."""
     return tuple(status for (status, name) in TRANSITIONS if name == action)
+
+
+def target(action: str) -> str:
+    """Where ``action`` leads (the same from every status it is allowed in)."""
+    (destination,) = {to for (_, name), to in TRANSITIONS.items() if name == action}
+    return destination

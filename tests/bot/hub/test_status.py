@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.hub.status import InvalidTransition, next_status, sources
+from bot.hub.status import InvalidTransition, next_status, sources, target
 
 
 @pytest.mark.parametrize("status, action, expected", [
@@ -31,3 +31,7 @@ def test_sources_are_the_statuses_an_action_starts_from():
     assert set(sources("take")) == {"pending"}
     assert set(sources("resolve")) == {"bot", "pending", "assigned"}
     assert set(sources("hand_back")) == {"pending", "assigned"}
+
+
+def test_each_action_leads_to_one_status():
+    assert [target(a) for a in ("escalate", "take", "hand_back", "resolve")] == ["pending", "assigned", "bot", "resolved"]
