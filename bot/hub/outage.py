@@ -73,7 +73,7 @@ class OutageRecovery:
             summary = {"reason": BOT_UNAVAILABLE, "detail": "the assistant was unreachable",
                        "transcript": [{"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)]}
             await self.router.escalate(session, conversation, BOT_UNAVAILABLE, BOT_UNAVAILABLE_PRIORITY, summary,
-                                 self.router.clock(), rasa_paused=False)
+                                 self.router.clock())
 
     async def recover(self) -> None:
         """After a restart: messages stored but never routed are kept for the retry loop."""

@@ -261,7 +261,7 @@ class Router:
                 priority = turn.handoff.get("priority")
                 if not isinstance(priority, int):
                     priority = REASONS.get(reason, 2)
-                await self.escalate(session, conversation, reason, priority, turn.handoff, now, rasa_paused=True)
+                await self.escalate(session, conversation, reason, priority, turn.handoff, now)
 
     async def _keep_for_later(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.db_url) as session:
@@ -275,8 +275,10 @@ class Router:
     # -- escalation -----------------------------------------------------------
 
     async def escalate(self, session, conversation: Conversation, reason: str, priority: int,
-                        summary: Dict[str, Any], now: dt.datetime, rasa_paused: bool) -> bool:
-        if not await store.change_status(session, conversation, machine.sources("escalate"), machine.target("escalate"), now,
+                       summary: Dict[str, Any], now: dt.datetime) -> bool:
+        # Rasa's tracker is (or will be) paused while people hold it: resume before the bot hears it again.
+        if not await store.change_status(session, conversation, machine.sources("escalate"),
+                                         machine.target("escalate"), now,
                                          queue_notice_sent=False, rasa_needs_resume=True):
             return False
         await store.create_handoff(session, conversation, reason, priority, summary, now)
