@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import email.utils
 import functools
 import os
 from pathlib import Path
@@ -256,8 +257,6 @@ class Settings:
     @property
     def own_addresses(self) -> Tuple[str, ...]:
         """Addresses that are us: mail from them never gets an automatic reply."""
-        import email.utils
-
         found = {email.utils.parseaddr(a)[1].lower() for a in (self.sender_address, self.support_email, self.imap_username)}
         return tuple(sorted(a for a in found if "@" in a))
 
