@@ -156,9 +156,15 @@ async def session_messages(session: AsyncSession, channel: str, session_key: str
     return list(reversed(result.scalars().all()))
 
 
-async def waiting_for_bot(session: AsyncSession) -> List[Message]:
-    """Customer messages kept while Rasa was unreachable, oldest first."""
-    result = await session.execute(select(Message).where(Message.delivery == "waiting_for_bot").order_by(Message.id))
+async def waiting_for_bot(session: AsyncSession, conversation_id: Optional[int] = None,
+                          before_message_id: Optional[int] = None) -> List[Message]:
+    """Customer messages kept while Rasa was unreachable, oldest first (of one conversation, or all)."""
+    query = select(Message).where(Message.delivery == "waiting_for_bot").order_by(Message.id)
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    if before_message_id is not None:
+        query = query.where(Message.id < before_message_id)
+    result = await session.execute(query)
     return list(result.scalars().all())
 
 

@@ -80,7 +80,6 @@ class Inbox:
                 conversation = await session.get(Conversation, existing.conversation_id)
             else:
                 conversation = await self._conversation_for(session, mail, now)
-            if existing is None:
                 session.add(InboundEmail(
                     message_id=message_id, conversation_id=conversation.id, from_address=mail.from_address or "",
                     subject=(mail.subject or "")[:255], automatic_reason=reason,

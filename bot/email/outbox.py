@@ -14,9 +14,8 @@ import datetime as dt
 import email
 import email.policy
 import html
-import json
 import logging
-from typing import Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from bot.config import Settings
 from bot.db import queries, session_scope
@@ -24,7 +23,7 @@ from bot.db.email_models import EmailThread, OutboundEmail
 from bot.db.hub_models import Conversation, Message
 from bot.email import store, threads
 from bot.hub.loops import Loop
-from bot.hub.views import agent_names
+from bot.hub.views import message_views
 from bot.mail import compose, send
 
 logger = logging.getLogger(__name__)
@@ -37,15 +36,16 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
 
-def body_text(messages: List[Message], agent_names: dict, settings: Settings) -> str:
+def body_text(messages: List[Dict[str, Any]], settings: Settings) -> str:
+    """One email from a turn's messages (as :func:`bot.hub.views.message_view` shows them)."""
     parts = []
     for message in messages:
-        text = message.text
-        if message.payload and '"quick_replies"' in message.payload:
-            options = [q.get("title", "") for q in json.loads(message.payload).get("quick_replies", [])]
+        text = message["text"]
+        options = [q.get("title", "") for q in message.get("quick_replies", [])]
+        if any(options):
             text += "\n(You can reply with: " + ", ".join(o for o in options if o) + ")"
         parts.append(text)
-    people = [agent_names.get(m.agent_id) for m in messages if m.sender == "agent" and m.agent_id]
+    people = [m["agent_name"] for m in messages if m["from"] == "agent" and m.get("agent_name")]
     if people:
         signature = f"{people[-1]}\n{settings.company_name} customer support"
     else:
@@ -110,7 +110,7 @@ class EmailOutbox:
                 logger.warning("automatic reply to %s not sent: %d in 24 hours already", recipient,
                                self.settings.email_auto_reply_cap)
                 return 0
-        text = body_text(messages, await agent_names(session), self.settings)
+        text = body_text(await message_views(session, messages), self.settings)
         domain = compose.domain_of(self.settings.sender_address)
         key = f"reply.{conversation.public_id}.{messages[-1].id}"
         queued = [self._outbound(conversation, thread, recipient, text, compose.message_id(key, domain), automatic, now)]
@@ -119,10 +119,9 @@ class EmailOutbox:
                       f"address on the account, so we've sent our answer there.\n\n-- \n{self.settings.company_name}")
             queued.append(self._outbound(conversation, thread, thread.customer_address, notice,
                                          compose.message_id(key + ".notice", domain), True, now))
-        for row in queued:
-            if row is not None:
-                session.add(row)
-        return sum(1 for row in queued if row is not None)
+        rows = [row for row in queued if row is not None]
+        session.add_all(rows)
+        return len(rows)
 
     def _outbound(self, conversation: Conversation, thread: EmailThread, to: str, text: str, message_id: str,
                   automatic: bool, now: dt.datetime) -> Optional[OutboundEmail]:

@@ -18,15 +18,20 @@ async def inbound_by_message_id(session: AsyncSession, message_id: str) -> Optio
 
 
 async def conversation_for_message_ids(session: AsyncSession, message_ids: Sequence[str]) -> Optional[Conversation]:
-    """The conversation of the first of these Message-IDs we received or sent."""
-    for mid in message_ids:
-        for model in (InboundEmail, OutboundEmail):
-            result = await session.execute(
-                select(Conversation).join(model, model.conversation_id == Conversation.id)
-                .where(model.message_id.in_((mid, f"<{mid}>"))).limit(1))
-            conversation = result.scalar_one_or_none()
-            if conversation is not None:
-                return conversation
+    """The conversation of the first of these Message-IDs (without <>) that we received or sent."""
+    if not message_ids:
+        return None
+    wanted = list(message_ids) + [f"<{mid}>" for mid in message_ids]
+    found = {}
+    for model in (InboundEmail, OutboundEmail):
+        rows = await session.execute(
+            select(model.message_id, model.conversation_id).where(model.message_id.in_(wanted),
+                                                                  model.conversation_id.is_not(None)))
+        for message_id, conversation_id in rows.all():
+            found.setdefault(message_id.strip("<>"), conversation_id)
+    for mid in message_ids:  # the most specific reference wins
+        if mid in found:
+            return await session.get(Conversation, found[mid])
     return None
 
 

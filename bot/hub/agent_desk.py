@@ -16,7 +16,6 @@ from bot.db import session_scope
 from bot.db.hub_models import Agent, Conversation
 from bot.hub import notices
 from bot.hub import status as machine
-from bot.hub import views
 from bot.hub.rasa_client import RasaUnavailable
 from bot.hub.routing import Conflict, Router, clean_text
 
@@ -42,8 +41,7 @@ class AgentDesk:
 
         async def work(session, conversation: Conversation, now: dt.datetime):
             self._require_assignee(conversation, agent)
-            message = await self.router.say(session, conversation, "agent", text, now, agent=agent)
-            return views.message_view(message, {agent.id: agent.name})
+            return await self.router.say(session, conversation, "agent", text, now, agent=agent)
         return await self.router.in_order(public_id, work)
 
     async def typing(self, agent: Agent, public_id: str, active: bool) -> None:

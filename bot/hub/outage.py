@@ -13,7 +13,7 @@ from bot.db import conversations as store
 from bot.db import session_scope
 from bot.db.hub_models import Message
 from bot.hub.loops import Loop
-from bot.hub.routing import Router
+from bot.hub.routing import Router, conversation_key
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class OutageRecovery:
             keys = {}
             for conversation_id in by_conversation:
                 conversation = await store.get_conversation_by_id(session, conversation_id)
-                keys[conversation_id] = f"{conversation.channel}:{conversation.session_key}"
+                keys[conversation_id] = conversation_key(conversation.channel, conversation.session_key)
         if not by_conversation:
             return
         now = self.router.clock()
@@ -66,14 +66,14 @@ class OutageRecovery:
     async def _outage_handoff(self, conversation_id: int) -> None:
         async with session_scope(self.router.db_url) as session:
             conversation = await store.get_conversation_by_id(session, conversation_id)
-            waiting = [m for m in await store.waiting_for_bot(session) if m.conversation_id == conversation_id]
+            waiting = await store.waiting_for_bot(session, conversation_id)
             if not waiting:
                 return
             await store.set_delivery(session, [m.id for m in waiting], "held_for_agent")
             summary = {"reason": BOT_UNAVAILABLE, "detail": "the assistant was unreachable",
                        "transcript": [{"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)]}
             await self.router.escalate(session, conversation, BOT_UNAVAILABLE, BOT_UNAVAILABLE_PRIORITY, summary,
-                                 self.router.clock())
+                                       self.router.clock())
 
     async def recover(self) -> None:
         """After a restart: messages stored but never routed are kept for the retry loop."""

@@ -69,6 +69,11 @@ class Accepted:
     duplicate: bool
 
 
+def conversation_key(channel: str, session_key: str) -> str:
+    """What orders work: one chain per widget session or email thread."""
+    return f"{channel}:{session_key}"
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -139,12 +144,12 @@ class Router:
                 if not done.done():
                     done.set_exception(exc)
 
-        self.chain(f"{conversation.channel}:{conversation.session_key}", run)
+        self.chain(conversation_key(conversation.channel, conversation.session_key), run)
         return await done
 
     def busy(self, conversation: Conversation) -> bool:
         """True while work for this conversation is queued or running (its turn isn't finished)."""
-        return f"{conversation.channel}:{conversation.session_key}" in self._tails
+        return conversation_key(conversation.channel, conversation.session_key) in self._tails
 
     async def drain(self) -> None:
         """Waits until every queued piece of work is done (tests, shutdown)."""
@@ -159,7 +164,7 @@ class Router:
         text = clean_text(raw_text, self.settings.max_message_chars)
         if client_message_id is not None and (not isinstance(client_message_id, str) or len(client_message_id) > 64):
             raise MessageRejected("message_id must be a string of at most 64 characters")
-        key = f"{channel}:{session_key}"
+        key = conversation_key(channel, session_key)
         async with self._lock(key):
             now = self.clock()
             async with session_scope(self.db_url) as session:
@@ -204,8 +209,7 @@ class Router:
         await self.forward(conversation_id, message_id)
 
     async def _has_earlier_waiting(self, session, conversation_id: int, message_id: int) -> bool:
-        waiting = await store.waiting_for_bot(session)
-        return any(m.conversation_id == conversation_id and m.id < message_id for m in waiting)
+        return bool(await store.waiting_for_bot(session, conversation_id, before_message_id=message_id))
 
     async def _hold_for_agents(self, session, conversation: Conversation, message: Message) -> None:
         await store.set_delivery(session, [message.id], "held_for_agent")
@@ -300,15 +304,17 @@ class Router:
     # -- output ---------------------------------------------------------------
 
     async def say(self, session, conversation: Conversation, sender: str, text: str, now: dt.datetime,
-                   payload: Optional[Dict[str, Any]] = None, agent: Optional[Agent] = None) -> Message:
-        """Stores an outgoing message, then relays it to the customer and, when people hold it, the agents."""
+                  payload: Optional[Dict[str, Any]] = None, agent: Optional[Agent] = None) -> Dict[str, Any]:
+        """Stores an outgoing message, then relays it to the customer and, when people hold it, the agents.
+
+        Returns the message as they saw it."""
         message, _ = await store.add_message(session, conversation, sender, text, "sent", now, payload=payload,
                                              agent_id=agent.id if agent else None)
         view = views.message_view(message, {agent.id: agent.name} if agent else None)
         await self.delivery.to_customer(conversation, view)
         if conversation.status in machine.WITH_PEOPLE:
             await self.delivery.to_agents("message", {"conversation_id": conversation.public_id, "message": view})
-        return message
+        return view
 
     async def after_change(self, session, conversation: Conversation) -> Dict[str, Any]:
         """Tells the consoles about a status change; returns the conversation's view."""
