@@ -19,7 +19,9 @@ MODEL_DIR = PROJECT_ROOT / "models"
 MODEL_NAME = "support"
 MODEL_PATH = MODEL_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_PATH = MODEL_DIR / f"{MODEL_NAME}.fingerprint"
-INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies", "bot/escalation.py"]
+# The encoder's SOURCE.json names the wheel its files came from.
+INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies", "bot/escalation.py",
+          "models/encoder/all-MiniLM-L6-v2/SOURCE.json"]
 
 
 def _files(paths: Iterable[str]) -> List[Path]:

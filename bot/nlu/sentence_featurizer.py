@@ -98,8 +98,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         words = [[token.text for token in message.get(TOKENS_NAMES[TEXT]) or []] for message in messages]
         # A text with no tokens still gets a sentence vector (of the text itself).
         words = [w if w else [message.get(TEXT)] for w, message in zip(words, messages)]
-        for message, encoded in zip(messages, self._encoder.encode_words(words)):
-            sequence = encoded.tokens if self._config["sequence_features"] and message.get(TOKENS_NAMES[TEXT]) else None
+        for message, encoded in zip(messages, self._encoder.encode_words(words, self._config["sequence_features"])):
+            sequence = encoded.tokens if message.get(TOKENS_NAMES[TEXT]) else None
             self.add_features_to_message(
                 sequence=sequence,
                 sentence=encoded.sentence[np.newaxis, :],

@@ -4,6 +4,16 @@ Adds ``"sentiment": {"label": "negative"|"neutral"|"positive", "score": p,
 "scores": {...}}`` to the parse result (so ``/model/parse`` and the tracker's
 ``UserUttered`` events carry it). It is trained by ``rasa train`` from the
 labelled files named in config.yml and persisted inside the model archive.
+
+Besides word and character TF-IDF, the classifier reads each message's
+all-MiniLM-L6-v2 sentence vector (on tests/heldout/sentiment.tsv it lifts
+3-class macro-F1 from 0.82 to 0.895). Training encodes the labelled files with
+the encoder in ``encoder_directory`` (by default the featurizer's own). When
+processing, the vector comes from the message's dense sentence feature if a
+SentenceEncoderFeaturizer ran before this component, and is encoded here
+otherwise; both must come from the same encoder files. ``encoder_directory:
+null`` trains the TF-IDF-only model, and a model trained without vectors
+(an older archive) keeps working without the encoder.
 """
 
 from __future__ import annotations
@@ -13,15 +23,20 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import PROJECT_ROOT
+from bot.nlu import sentence_featurizer
+from bot.nlu.encoder import fetch
+from bot.nlu.encoder.sentence_encoder import SentenceEncoder
 from bot.nlu.sentiment_model import SentimentModel, read_labelled
 
 logger = logging.getLogger(__name__)
@@ -36,6 +51,30 @@ def _resolve(path: str) -> Path:
     return PROJECT_ROOT / candidate
 
 
+def encoder_directory(config: Dict[Text, Any]) -> Optional[Path]:
+    """The encoder's files, resolved as the featurizer resolves them; None: no encoder."""
+    if not config.get("encoder_directory"):
+        return None
+    return sentence_featurizer.model_directory({"model_directory": config["encoder_directory"]})
+
+
+def _featurizer_vector(message: Message, dimension: int) -> Optional[np.ndarray]:
+    """The message's sentence vector from a SentenceEncoderFeaturizer, if one ran.
+
+    Prefers features whose origin names that featurizer (Rasa names the node
+    after the class); otherwise takes the only dense sentence feature of the
+    right width, if there is exactly one.
+    """
+    candidates = [
+        f for f in message.features
+        if f.is_dense() and f.type == FEATURE_TYPE_SENTENCE and f.attribute == TEXT
+        and f.features.shape == (1, dimension)
+    ]
+    named = [f for f in candidates if sentence_featurizer.SentenceEncoderFeaturizer.__name__ in str(f.origin)]
+    chosen = named or candidates
+    return chosen[0].features[0] if len(chosen) == 1 else None
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class SentimentAnalyzer(GraphComponent):
     @staticmethod
@@ -43,7 +82,14 @@ class SentimentAnalyzer(GraphComponent):
         return {
             # [path, weight] pairs; the project's own messages should weigh most.
             "training_files": [["data/sentiment/support.tsv", 1.0]],
-            "C": 4.0,
+            # Chosen by 5-fold cross-validation on the training files (macro-F1
+            # on the support rows) for TF-IDF + encoder vectors.
+            "C": 1.0,
+            # The sentence encoder's files, relative to the project root; the
+            # same default as SentenceEncoderFeaturizer's model_directory.
+            # null: train on TF-IDF features only.
+            "encoder_directory": sentence_featurizer.SentenceEncoderFeaturizer.get_default_config()[
+                "model_directory"],
         }
 
     def __init__(
@@ -77,7 +123,24 @@ class SentimentAnalyzer(GraphComponent):
             resolved = _resolve(path)
             if resolved.exists():
                 digest.update(resolved.read_bytes())
+        directory = encoder_directory(config)
+        if directory is not None:
+            # the encoder's files change the vectors the model is trained on
+            source = directory / fetch.SOURCE_FILE
+            digest.update(source.read_bytes() if source.exists() else b"not fetched")
         return digest.hexdigest()
+
+    def _encoder(self) -> SentenceEncoder:
+        directory = encoder_directory(self._config)
+        if directory is None:
+            raise InvalidConfigException(
+                "SentimentAnalyzer: the model was trained with sentence-encoder vectors but "
+                "encoder_directory is not set")
+        if not fetch.is_fetched(directory):
+            raise InvalidConfigException(
+                f"SentimentAnalyzer: the sentence encoder's files are not in {directory}. "
+                "Run `.venv/bin/bot encoder fetch` (bin/setup does it).")
+        return SentenceEncoder.shared(directory)
 
     def train(self, training_data: TrainingData) -> Resource:
         texts: List[str] = []
@@ -90,8 +153,10 @@ class SentimentAnalyzer(GraphComponent):
             weights += [float(weight)] * len(rows)
         if not texts:
             raise ValueError("SentimentAnalyzer: no labelled sentiment examples found")
-        self._model = SentimentModel.train(texts, labels, weights, c=float(self._config["C"]))
-        logger.info("Trained sentiment on %d labelled messages", len(texts))
+        dense = self._encoder().encode(texts) if encoder_directory(self._config) is not None else None
+        self._model = SentimentModel.train(texts, labels, weights, c=float(self._config["C"]), dense=dense)
+        logger.info("Trained sentiment on %d labelled messages (%s)", len(texts),
+                    "TF-IDF and encoder vectors" if dense is not None else "TF-IDF only")
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory)
         return self._resource
@@ -113,9 +178,21 @@ class SentimentAnalyzer(GraphComponent):
         if self._model is None:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
-        for message, prediction in zip(messages, self._model.predict(texts)):
+        dense = self._vectors(messages, texts) if self._model.dense_dimension else None
+        for message, prediction in zip(messages, self._model.predict(texts, dense)):
             message.set(SENTIMENT, prediction.as_dict(), add_to_output=True)
         return messages
+
+    def _vectors(self, messages: List[Message], texts: List[str]) -> np.ndarray:
+        """Each message's sentence vector: the featurizer's, or encoded here when it has none."""
+        dimension = self._model.dense_dimension
+        vectors = [_featurizer_vector(message, dimension) for message in messages]
+        missing = [index for index, vector in enumerate(vectors) if vector is None]
+        if missing:
+            encoded = self._encoder().encode([texts[index] for index in missing])
+            for index, vector in zip(missing, encoded):
+                vectors[index] = vector
+        return np.stack(vectors)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

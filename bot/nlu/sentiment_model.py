@@ -1,9 +1,15 @@
 """The sentiment classifier itself, independent of Rasa.
 
-Word and character n-gram TF-IDF features into a multinomial logistic
-regression. Character n-grams carry typos and shouting ("WORST!!!",
-"rediculous"); the project's own customer messages are the main training
-signal, with a down-weighted public subset for breadth.
+Word and character n-gram TF-IDF features, optionally beside a dense block of
+sentence-encoder vectors (all-MiniLM-L6-v2, 384 values per text), into a
+multinomial logistic regression. Character n-grams carry typos and shouting
+("WORST!!!", "rediculous"); the encoder's vectors carry meaning the words
+alone miss (sarcasm, negation, paraphrase). The project's own
+customer messages are the main training signal, with a down-weighted public
+subset for breadth.
+
+The model does not encode texts itself: whoever trains or calls it passes the
+vectors (``dense``), one row per text, from the same encoder both times.
 
 The model is saved as plain JSON and arrays (no pickle), so loading a model
 file never runs code from it.
@@ -15,7 +21,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,10 +60,19 @@ def read_labelled(path: Path) -> List[Tuple[str, str]]:
 
 
 class SentimentModel:
-    def __init__(self, word: TfidfVectorizer, char: TfidfVectorizer, classifier: LogisticRegression):
+    def __init__(
+        self,
+        word: TfidfVectorizer,
+        char: TfidfVectorizer,
+        classifier: LogisticRegression,
+        dense_dimension: int = 0,
+        dense_scale: float = 1.0,
+    ):
         self._word = word
         self._char = char
         self._classifier = classifier
+        self.dense_dimension = dense_dimension  # 0: TF-IDF only
+        self._dense_scale = dense_scale
 
     @classmethod
     def train(
@@ -66,22 +81,45 @@ class SentimentModel:
         labels: Sequence[str],
         weights: Sequence[float] = (),
         c: float = 4.0,
+        dense: Optional[np.ndarray] = None,
+        dense_scale: float = 1.0,
     ) -> "SentimentModel":
+        """Trains on the texts, and on their encoder vectors (n, d) when `dense` is given."""
+        if dense is not None:
+            dense = np.asarray(dense, dtype=np.float64)
+            if dense.ndim != 2 or dense.shape[0] != len(texts):
+                raise ValueError(f"dense must have one row per text: {len(texts)} texts, shape {dense.shape}")
         word = TfidfVectorizer(**_WORD_PARAMS, min_df=1)
         char = TfidfVectorizer(**_CHAR_PARAMS, min_df=2)
-        features = sp.hstack([word.fit_transform(texts), char.fit_transform(texts)]).tocsr()
+        blocks = [word.fit_transform(texts), char.fit_transform(texts)]
+        dense_dimension = 0 if dense is None else dense.shape[1]
+        if dense is not None:
+            blocks.append(sp.csr_matrix(dense * dense_scale))
         classifier = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-        classifier.fit(features, list(labels), sample_weight=np.asarray(weights) if len(weights) else None)
-        return cls(word, char, classifier)
+        classifier.fit(sp.hstack(blocks).tocsr(), list(labels),
+                       sample_weight=np.asarray(weights) if len(weights) else None)
+        return cls(word, char, classifier, dense_dimension, dense_scale)
 
-    def _features(self, texts: Iterable[str]) -> sp.csr_matrix:
+    def _features(self, texts: Sequence[str], dense: Optional[np.ndarray]) -> sp.csr_matrix:
         texts = list(texts)
-        return sp.hstack([self._word.transform(texts), self._char.transform(texts)]).tocsr()
+        blocks = [self._word.transform(texts), self._char.transform(texts)]
+        if self.dense_dimension:
+            if dense is None:
+                raise ValueError(f"this sentiment model was trained with {self.dense_dimension}-value "
+                                 "sentence-encoder vectors: pass them as `dense`")
+            dense = np.asarray(dense, dtype=np.float64)
+            if dense.shape != (len(texts), self.dense_dimension):
+                raise ValueError(f"dense must have shape ({len(texts)}, {self.dense_dimension}), not {dense.shape}")
+            blocks.append(sp.csr_matrix(dense * self._dense_scale))
+        elif dense is not None:
+            raise ValueError("this sentiment model was trained without sentence-encoder vectors")
+        return sp.hstack(blocks).tocsr()
 
-    def predict(self, texts: Sequence[str]) -> List[Prediction]:
+    def predict(self, texts: Sequence[str], dense: Optional[np.ndarray] = None) -> List[Prediction]:
+        """One prediction per text; `dense` (n, d) is required iff the model was trained with it."""
         if not texts:
             return []
-        probabilities = self._classifier.predict_proba(self._features(texts))
+        probabilities = self._classifier.predict_proba(self._features(texts, dense))
         classes = list(self._classifier.classes_)
         predictions = []
         for row in probabilities:
@@ -98,6 +136,8 @@ class SentimentModel:
             "word_vocabulary": {k: int(v) for k, v in self._word.vocabulary_.items()},
             "char_vocabulary": {k: int(v) for k, v in self._char.vocabulary_.items()},
             "classes": [str(c) for c in self._classifier.classes_],
+            "dense_dimension": int(self.dense_dimension),
+            "dense_scale": float(self._dense_scale),
         }
         (directory / "sentiment.json").write_text(json.dumps(meta), encoding="utf-8")
         np.save(directory / "word_idf.npy", self._word.idf_)
@@ -117,4 +157,5 @@ class SentimentModel:
         classifier.classes_ = np.array(meta["classes"])
         classifier.coef_ = np.load(directory / "coef.npy", allow_pickle=False)
         classifier.intercept_ = np.load(directory / "intercept.npy", allow_pickle=False)
-        return cls(word, char, classifier)
+        # Models saved before the dense block have neither key: TF-IDF only.
+        return cls(word, char, classifier, int(meta.get("dense_dimension", 0)), float(meta.get("dense_scale", 1.0)))

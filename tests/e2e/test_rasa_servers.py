@@ -56,6 +56,19 @@ async def test_parse_result_carries_intent_sentiment_and_normalised_entities(ser
     assert calm["sentiment"]["label"] != "negative"
 
 
+async def test_out_of_scope_questions_get_what_the_bot_can_do(servers):
+    """Weather and another company's bill: the bot says it can't help and lists what it can."""
+    for question in ("is it going to snow in denver this weekend",
+                     "why did my spotify subscription go up this month"):
+        sender = f"e2e-{uuid.uuid4().hex[:8]}"
+        result = await parse(question)
+        assert result["intent"]["name"] == "out_of_scope", result["intent"]
+        replies = texts(await say(sender, question))
+        assert any("not something I can help with" in t and "balance" in t for t in replies), replies
+    # the same bot still answers what it handles
+    assert (await parse("how much do i owe you"))["intent"]["name"] == "check_balance"
+
+
 async def test_verified_customer_gets_answers_from_the_database(servers):
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     assert texts(await say(sender, "hello"))

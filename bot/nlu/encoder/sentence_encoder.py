@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from bot.nlu.encoder.minilm import MiniLM, mean_pool
 
 BATCH_SIZE = 32
-CACHE_LIMIT = 200_000  # entries; a cached text costs a few KB
+# Enough for a cross-validation's texts; a text without word vectors costs
+# 1.5 KB, so a long-running server's cache stays near 30 MB.
+CACHE_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
 class Encoded:
     sentence: np.ndarray  # (hidden,), unit length
-    tokens: np.ndarray  # (number of words, hidden): each word's pieces averaged
+    tokens: Optional[np.ndarray]  # (number of words, hidden): each word's pieces averaged; None if not asked for
 
 
 _ENCODERS: Dict[str, "SentenceEncoder"] = {}
@@ -41,24 +43,35 @@ class SentenceEncoder:
             _ENCODERS[key] = cls(MiniLM.load(Path(directory)))
         return _ENCODERS[key]
 
-    def encode_words(self, texts: Sequence[Sequence[str]]) -> List[Encoded]:
-        """Encodes pre-split texts (for Rasa, its tokens), one vector per word.
+    def encode_words(self, texts: Sequence[Sequence[str]], word_vectors: bool = True) -> List[Encoded]:
+        """Encodes pre-split texts (for Rasa, its tokens), and optionally one vector per word.
 
         The model reads the words' pieces as one sequence, so each word's vector
         is in context; words beyond the model's length get the last vector seen.
         """
         keys = [tuple(words) for words in texts]
+
+        def cached(key: Tuple[str, ...]) -> bool:
+            hit = self._cache.get(key)
+            return hit is not None and (hit.tokens is not None or not word_vectors)
+
         # batches of similar length pad less
-        missing = sorted({key for key in keys if key not in self._cache}, key=lambda words: sum(map(len, words)))
+        missing = sorted({key for key in keys if not cached(key)}, key=lambda words: sum(map(len, words)))
+        if len(self._cache) + len(missing) > CACHE_LIMIT:
+            self._cache.clear()
+        found = {}
         for start in range(0, len(missing), BATCH_SIZE):
-            self._encode_batch(missing[start : start + BATCH_SIZE])
-        return [self._cache[key] for key in keys]
+            found.update(self._encode_batch(missing[start : start + BATCH_SIZE], word_vectors))
+        if len(found) <= CACHE_LIMIT:
+            self._cache.update(found)
+        return [found.get(key) or self._cache[key] for key in keys]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Sentence vectors (n, hidden) for whole texts."""
-        return np.stack([encoded.sentence for encoded in self.encode_words([(text,) for text in texts])])
+        encoded = self.encode_words([(text,) for text in texts], word_vectors=False)
+        return np.array([e.sentence for e in encoded], dtype=np.float32).reshape(len(texts), self.dimension)
 
-    def _encode_batch(self, batch: Sequence[Tuple[str, ...]]) -> None:
+    def _encode_batch(self, batch: Sequence[Tuple[str, ...]], word_vectors: bool) -> Dict[Tuple[str, ...], Encoded]:
         spans: List[List[Tuple[int, int]]] = []
         sequences: List[List[int]] = []
         for words in batch:
@@ -73,13 +86,17 @@ class SentenceEncoder:
             spans.append(word_spans)
         states, mask = self.model.forward(sequences)
         sentences = mean_pool(states, mask)
-        if len(self._cache) > CACHE_LIMIT:
-            self._cache.clear()
+        encoded = {}
         for row, words in enumerate(batch):
-            last = int(mask[row].sum()) - 1  # [SEP]
-            tokens = np.zeros((len(words), self.dimension), dtype=np.float32)
-            for index, (start, end) in enumerate(spans[row]):
-                start, end = min(start, last - 1), min(end, last)
-                if end > start:
-                    tokens[index] = states[row, start:end].mean(0)
-            self._cache[words] = Encoded(sentence=sentences[row], tokens=tokens)
+            tokens = self._word_vectors(states[row], int(mask[row].sum()) - 1, spans[row]) if word_vectors else None
+            encoded[words] = Encoded(sentence=sentences[row].copy(), tokens=tokens)
+        return encoded
+
+    def _word_vectors(self, states: np.ndarray, last: int, spans: List[Tuple[int, int]]) -> np.ndarray:
+        """Each word's pieces averaged; ``last`` is the position of [SEP]."""
+        tokens = np.zeros((len(spans), self.dimension), dtype=np.float32)
+        for index, (start, end) in enumerate(spans):
+            start, end = min(start, last - 1), min(end, last)
+            if end > start:
+                tokens[index] = states[start:end].mean(0)
+        return tokens

@@ -46,3 +46,25 @@ def test_words_past_the_models_length_reuse_the_last_vector(encoder):
 def test_similar_requests_are_closer_than_unrelated_ones(encoder):
     owe, balance, weather = encoder.encode(["what do I owe", "how much is my balance", "will it rain tomorrow"])
     assert owe @ balance > owe @ weather + 0.3
+
+
+def test_word_vectors_are_computed_only_when_asked_for(encoder):
+    [plain] = encoder.encode_words([["is", "my", "card", "on", "file"]], word_vectors=False)
+    assert plain.tokens is None
+    [full] = encoder.encode_words([["is", "my", "card", "on", "file"]])
+    assert full.tokens.shape == (5, 384)
+    assert np.allclose(full.sentence, plain.sentence)
+
+
+def test_the_cache_is_bounded(encoder, monkeypatch):
+    from bot.nlu.encoder import sentence_encoder
+
+    monkeypatch.setattr(sentence_encoder, "CACHE_LIMIT", 3)
+    encoder.encode([f"text number {i}" for i in range(3)])
+    assert len(encoder._cache) <= 3
+    vectors = encoder.encode([f"other text {i}" for i in range(5)])  # more than fits: not cached
+    assert vectors.shape == (5, 384) and len(encoder._cache) == 0
+
+
+def test_no_texts_give_an_empty_matrix(encoder):
+    assert encoder.encode([]).shape == (0, 384)
