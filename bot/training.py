@@ -56,7 +56,7 @@ def train(force: bool = False) -> Path:
     if not force and is_current():
         print(f"Model is up to date: {MODEL_PATH.relative_to(PROJECT_ROOT)}")
         return MODEL_PATH
-    print("Training the Rasa model (about 2-3 minutes)...", flush=True)
+    print("Training the Rasa model (about a minute)...", flush=True)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable, "-m", "rasa", "train",
