@@ -68,3 +68,15 @@ def test_fingerprint_follows_the_encoders_source(tmp_path):
     assert SentenceEncoderFeaturizer.fingerprint_addon(config) == fetch.WHEEL_SHA256
     (copy / fetch.SOURCE_FILE).write_text('{"sha256": "other"}')
     assert SentenceEncoderFeaturizer.fingerprint_addon(config) == "other"
+
+
+def test_odd_and_huge_messages_still_get_vectors(tmp_path):
+    """Emoji only, control characters, 20,000 characters: a vector each, no error."""
+    odd = tokenized("😀😀😀", "\x00\x07", "balance " * 2500)
+    make(tmp_path, sequence_features=True).process(odd)
+    for message in odd:
+        sequence, sentence = message.get_dense_features(TEXT)
+        assert sentence.features.shape == (1, 384)
+        assert np.isfinite(sentence.features).all()
+        if sequence is not None:
+            assert sequence.features.shape[0] == len(message.get("text_tokens"))
