@@ -96,7 +96,7 @@ def threshold_sweep(in_scope: List[Dict], in_parses: List[Dict], oos_parses: Lis
 
 async def measure(model: str, heldout: str, oos_file: str, sentiment_file: str) -> Dict:
     agent = Agent.load(model)
-    examples = [e for e in load_examples(heldout)]
+    examples = load_examples(heldout)
     in_scope = [e for e in examples if e["intent"] != "out_of_scope"]
     oos = [e for e in examples if e["intent"] == "out_of_scope"] + load_examples(oos_file)
     in_parses, in_latency = await parse_all(agent, [e["text"] for e in in_scope])

@@ -1,7 +1,8 @@
 """BERT's uncased WordPiece tokenizer, as all-MiniLM-L6-v2 was trained with it.
 
-Written out here (about sixty lines) instead of adding the `tokenizers`
-package: its releases pin huggingface_hub below the version Rasa brings.
+Written out here instead of adding the `tokenizers` package (which would
+install cleanly too): it is short, needs no compiled wheel, and tokenizes word
+by word, as the encoder needs to give each Rasa token its own vector.
 The steps follow BertTokenizer: clean, lowercase, strip accents, split
 punctuation and CJK characters, then greedy longest-match word pieces.
 tests/bot/nlu/test_wordpiece.py checks the ids against the model's own
