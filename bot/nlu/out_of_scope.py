@@ -27,19 +27,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.sentence_featurizer import sentence_vector
 
 logger = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
 KEEP = {OUT_OF_SCOPE, "nlu_fallback"}
-
-
-def sentence_vector(message: Message) -> Optional[np.ndarray]:
-    _, sentence = message.get_dense_features(TEXT)
-    return None if sentence is None else np.asarray(sentence.features, dtype=np.float32).reshape(-1)
 
 
 def calibrate(examples: np.ndarray, quantile: float) -> float:

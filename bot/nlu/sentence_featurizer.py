@@ -23,7 +23,7 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -37,6 +37,23 @@ logger = logging.getLogger(__name__)
 def model_directory(config: Dict[Text, Any]) -> Path:
     path = Path(config["model_directory"])
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def sentence_vector(message: Message, dimension: Optional[int] = None) -> Optional[np.ndarray]:
+    """The message's sentence vector from a SentenceEncoderFeaturizer, if one ran.
+
+    Prefers features whose origin names that featurizer (Rasa names the node
+    after the class); otherwise takes the only dense sentence feature (of
+    ``dimension`` values, when given), if there is exactly one.
+    """
+    candidates = [
+        f for f in message.features
+        if f.is_dense() and f.type == FEATURE_TYPE_SENTENCE and f.attribute == TEXT
+        and (dimension is None or f.features.shape == (1, dimension))
+    ]
+    named = [f for f in candidates if SentenceEncoderFeaturizer.__name__ in str(f.origin)]
+    chosen = named or candidates
+    return np.asarray(chosen[0].features, dtype=np.float32).reshape(-1) if len(chosen) == 1 else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

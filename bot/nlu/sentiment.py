@@ -29,7 +29,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -56,23 +56,6 @@ def encoder_directory(config: Dict[Text, Any]) -> Optional[Path]:
     if not config.get("encoder_directory"):
         return None
     return sentence_featurizer.model_directory({"model_directory": config["encoder_directory"]})
-
-
-def _featurizer_vector(message: Message, dimension: int) -> Optional[np.ndarray]:
-    """The message's sentence vector from a SentenceEncoderFeaturizer, if one ran.
-
-    Prefers features whose origin names that featurizer (Rasa names the node
-    after the class); otherwise takes the only dense sentence feature of the
-    right width, if there is exactly one.
-    """
-    candidates = [
-        f for f in message.features
-        if f.is_dense() and f.type == FEATURE_TYPE_SENTENCE and f.attribute == TEXT
-        and f.features.shape == (1, dimension)
-    ]
-    named = [f for f in candidates if sentence_featurizer.SentenceEncoderFeaturizer.__name__ in str(f.origin)]
-    chosen = named or candidates
-    return chosen[0].features[0] if len(chosen) == 1 else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
@@ -186,7 +169,7 @@ class SentimentAnalyzer(GraphComponent):
     def _vectors(self, messages: List[Message], texts: List[str]) -> np.ndarray:
         """Each message's sentence vector: the featurizer's, or encoded here when it has none."""
         dimension = self._model.dense_dimension
-        vectors = [_featurizer_vector(message, dimension) for message in messages]
+        vectors = [sentence_featurizer.sentence_vector(message, dimension) for message in messages]
         missing = [index for index, vector in enumerate(vectors) if vector is None]
         if missing:
             encoded = self._encoder().encode([texts[index] for index in missing])
