@@ -102,7 +102,7 @@ def print_report(report: Dict) -> None:
     seconds = report["train_seconds"]
     print(f"Banking77 {report['folds']}-fold cross-validation ({report['examples']} held-out predictions)")
     print(f"  accuracy {report['top_intent']['accuracy']:.4f}  macro-F1 {report['top_intent']['macro_f1']:.4f}"
-          "  (DIET's top intent)")
+          "  (the classifier's top intent)")
     print(f"  accuracy {report['with_fallback']['accuracy']:.4f}  macro-F1 {report['with_fallback']['macro_f1']:.4f}"
           f"  (nlu_fallback counted wrong; {report['fallback_share']:.3f} of messages fell back)")
     print(f"  training per fold: mean {sum(seconds) / len(seconds):.0f} s, max {max(seconds):.0f} s")

@@ -71,7 +71,7 @@ def out_of_scope_figures(in_scope: List[Dict], in_parses: List[Dict], oos_parses
 
 
 def decide(parse: Dict, threshold: float, ambiguity: float) -> str:
-    """The intent the FallbackClassifier would leave at this threshold (from DIET's ranking)."""
+    """The intent the FallbackClassifier would leave at this threshold (from the classifier's ranking)."""
     ranking = [r for r in parse.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
     if not ranking:
         return "nlu_fallback"
@@ -131,7 +131,7 @@ def print_report(train_seconds: Optional[float], figures: Dict) -> None:
     for text in oos["rejected_examples"][:10]:
         print(f"  - {text}")
     print(f"in-scope intent accuracy (held-out, fallback counted wrong): {figures['in_scope_accuracy']:.3f}")
-    print(f"FallbackClassifier threshold sweep, from DIET's ranking alone (config.yml has "
+    print(f"FallbackClassifier threshold sweep, from the intent classifier's ranking alone (config.yml has "
           f"{fallback_setting('threshold')}; OutOfScopeDetector not included):")
     print("  threshold  OOS caught  in-scope rejected  in-scope accuracy")
     for threshold, caught, rejected, accuracy in figures["sweep"]:

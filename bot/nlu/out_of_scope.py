@@ -1,6 +1,6 @@
 """Rasa graph component: marks a message out of scope when it resembles nothing the bot handles.
 
-DIET must pick one of the intents it knows, and a question about the weather
+The intent classifier must pick one of the intents it knows, and a question about the weather
 or another company's bill can land on the nearest of them with confidence.
 This component compares the message's sentence vector (from
 SentenceEncoderFeaturizer) with every in-scope training example. When even
