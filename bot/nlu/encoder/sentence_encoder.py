@@ -7,15 +7,19 @@ vectors of a text already seen are reused instead of recomputed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from bot.nlu.encoder.minilm import MiniLM, mean_pool
+from bot.nlu.encoder.onnx_graph import GRAPH_FILE
+from bot.nlu.encoder.onnx_minilm import OnnxMiniLM
 
-BATCH_SIZE = 32
+logger = logging.getLogger(__name__)
+
 # Enough for a cross-validation's texts; a text without word vectors costs
 # 1.5 KB, so a long-running server's cache stays near 30 MB.
 CACHE_LIMIT = 20_000
@@ -30,8 +34,17 @@ class Encoded:
 _ENCODERS: Dict[str, "SentenceEncoder"] = {}
 
 
+def load_model(directory: Path) -> Union[MiniLM, OnnxMiniLM]:
+    """The int8 ONNX graph when `bot encoder fetch` built it, else the numpy forward pass."""
+    if (directory / GRAPH_FILE).exists():
+        return OnnxMiniLM.load(directory)
+    logger.warning("No %s in %s: encoding with numpy, several times slower (run `bot encoder fetch`)",
+                   GRAPH_FILE, directory)
+    return MiniLM.load(directory)
+
+
 class SentenceEncoder:
-    def __init__(self, model: MiniLM) -> None:
+    def __init__(self, model: Union[MiniLM, OnnxMiniLM]) -> None:
         self.model = model
         self.dimension = model.hidden
         self._cache: Dict[Tuple[str, ...], Encoded] = {}
@@ -40,7 +53,7 @@ class SentenceEncoder:
     def shared(cls, directory: Path) -> "SentenceEncoder":
         key = str(Path(directory).resolve())
         if key not in _ENCODERS:
-            _ENCODERS[key] = cls(MiniLM.load(Path(directory)))
+            _ENCODERS[key] = cls(load_model(Path(directory)))
         return _ENCODERS[key]
 
     def encode_words(self, texts: Sequence[Sequence[str]], word_vectors: bool = True) -> List[Encoded]:
@@ -60,8 +73,9 @@ class SentenceEncoder:
         if len(self._cache) + len(missing) > CACHE_LIMIT:
             self._cache.clear()
         found = {}
-        for start in range(0, len(missing), BATCH_SIZE):
-            found.update(self._encode_batch(missing[start : start + BATCH_SIZE], word_vectors))
+        size = self.model.batch_size
+        for start in range(0, len(missing), size):
+            found.update(self._encode_batch(missing[start : start + size], word_vectors))
         if len(found) <= CACHE_LIMIT:
             self._cache.update(found)
         return [found.get(key) or self._cache[key] for key in keys]

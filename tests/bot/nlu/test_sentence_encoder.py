@@ -45,7 +45,8 @@ def test_words_past_the_models_length_reuse_the_last_vector(encoder):
 
 def test_similar_requests_are_closer_than_unrelated_ones(encoder):
     owe, balance, weather = encoder.encode(["what do I owe", "how much is my balance", "will it rain tomorrow"])
-    assert owe @ balance > owe @ weather + 0.3
+    # numpy: 0.45 against 0.14; the int8 graph: 0.46 against 0.16
+    assert owe @ balance > owe @ weather + 0.25
 
 
 def test_word_vectors_are_computed_only_when_asked_for(encoder):
