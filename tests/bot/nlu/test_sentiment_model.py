@@ -98,3 +98,17 @@ def test_models_saved_before_the_dense_block_still_load(model, tmp_path):
     loaded = SentimentModel.load(tmp_path)
     assert loaded.dense_dimension == 0
     assert loaded.predict(["WORST SERVICE EVER"])[0].as_dict() == model.predict(["WORST SERVICE EVER"])[0].as_dict()
+
+
+def test_probabilities_are_scikit_learns_on_the_stacked_features():
+    import scipy.sparse as sp
+
+    rows = read_labelled(PROJECT_ROOT / "data" / "sentiment" / "support.tsv")
+    texts, labels = [t for _, t in rows], [l for l, _ in rows]
+    dense = np.random.default_rng(0).normal(size=(len(texts), 8))
+    model = SentimentModel.train(texts, labels, dense=dense, dense_scale=0.5)
+    probe, probe_dense = texts[:5] + ["never seen before!!!"], np.vstack([dense[:5], np.ones((1, 8))])
+    stacked = sp.hstack([model._word.transform(probe), model._char.transform(probe),
+                         sp.csr_matrix(probe_dense * 0.5)]).tocsr()
+    expected = model._classifier.predict_proba(stacked)
+    assert model._probabilities(probe, probe_dense) == pytest.approx(expected, abs=1e-9)
