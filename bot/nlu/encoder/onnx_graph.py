@@ -33,6 +33,7 @@ class _Builder:
     """Collects nodes and weights; each call returns the name of its output."""
 
     def __init__(self) -> None:
+        # onnx is needed to build the graph (at fetch), not to run it (onnxruntime)
         from onnx import helper, numpy_helper
 
         self.helper, self.numpy_helper = helper, numpy_helper

@@ -19,8 +19,7 @@ from bot.nlu.encoder.onnx_graph import GRAPH_FILE
 from bot.nlu.encoder.wordpiece import WordPiece
 
 # One thread: a parse is one short message, and the second core serves the
-# hub and the action server. Batches at training time still take 2 to 3 ms
-# per text.
+# hub and the action server. Training encodes 10,000 texts in about 20 s.
 THREADS = 1
 
 
