@@ -131,15 +131,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(labels) < 2:
             logger.warning("LinearIntentClassifier needs at least two intents; it will predict nothing")
             return self._resource
-        dense_sizes = {f.size for f in (sentence_features(m)[0] for m in examples) if f is not None}
-        sparse_sizes = {f.shape[1] for f in (sentence_features(m)[1] for m in examples) if f is not None}
+        found = [sentence_features(m) for m in examples]
+        dense_sizes = {dense.size for dense, _ in found if dense is not None}
+        sparse_sizes = {sparse.shape[1] for _, sparse in found if sparse is not None}
         if len(dense_sizes) > 1 or len(sparse_sizes) > 1:
             raise ValueError("LinearIntentClassifier: sentence features differ in size between training examples")
         if not dense_sizes and not sparse_sizes:
             raise ValueError("LinearIntentClassifier needs a featurizer before it that makes sentence features")
         dense_size = dense_sizes.pop() if dense_sizes else 0
         if sparse_sizes:
-            counts = scipy.sparse.vstack([sentence_features(m)[1] for m in examples]).tocsr()
+            width = next(iter(sparse_sizes))
+            # a message without word counts (an empty text) counts as a row of zeros
+            counts = scipy.sparse.vstack([sparse if sparse is not None else scipy.sparse.csr_matrix((1, width))
+                                          for _, sparse in found]).tocsr()
             idf = smooth_idf(counts)
         else:
             idf = np.zeros(0, np.float32)

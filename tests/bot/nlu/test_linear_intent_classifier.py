@@ -155,3 +155,10 @@ def test_predictions_equal_the_training_time_feature_matrix_times_the_weights(st
     scores = features @ weights["coefficients"].T + weights["intercepts"]
     expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
     assert classifier.probabilities(probe) == pytest.approx(expected, abs=1e-5)
+
+
+def test_a_training_example_without_word_counts_counts_as_no_words(storage):
+    examples = training_messages() + [message(unit(0, 1, 0.1), None, "greet")]
+    classifier = trained(storage, examples)
+    [m] = classifier.process([message(unit(0, 1, 0), [0, 1, 0, 0])])
+    assert m.get(INTENT)["name"] == "greet"
