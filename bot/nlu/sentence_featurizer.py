@@ -10,7 +10,6 @@ files come from `bot encoder fetch`, which bin/setup runs.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
@@ -84,11 +83,8 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrains when the encoder's files change (their source names the wheel's hash)."""
-        try:
-            return json.loads((model_directory(config) / fetch.SOURCE_FILE).read_text())["sha256"]
-        except (OSError, ValueError, KeyError):
-            return None
+        """Refeaturizes when the encoder changes: its wheel, or the graph built from it."""
+        return fetch.fingerprint(model_directory(config))
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)

@@ -109,8 +109,7 @@ class SentimentAnalyzer(GraphComponent):
         directory = encoder_directory(config)
         if directory is not None:
             # the encoder's files change the vectors the model is trained on
-            source = directory / fetch.SOURCE_FILE
-            digest.update(source.read_bytes() if source.exists() else b"not fetched")
+            digest.update(fetch.fingerprint(directory).encode())
         return digest.hexdigest()
 
     def _encoder(self) -> SentenceEncoder:

