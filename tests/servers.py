@@ -22,7 +22,9 @@ from tests.conftest import ITERATIONS, TODAY
 from tests.imap_server import ImapServer
 from tests.smtp_server import SmtpServer
 
-RASA_PORT, ACTION_PORT, HUB_PORT = 5105, 5155, 8105
+# BOT_TEST_PORT_OFFSET moves these, so two checkouts can run their end-to-end tests at once.
+_OFFSET = int(os.environ.get("BOT_TEST_PORT_OFFSET", "0"))
+RASA_PORT, ACTION_PORT, HUB_PORT = 5105 + _OFFSET, 5155 + _OFFSET, 8105 + _OFFSET
 AGENT_PASSWORD = "e2e agent password"
 
 
