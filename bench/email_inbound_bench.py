@@ -50,8 +50,10 @@ async def stand_in_rasa() -> tuple:
         body = await request.json()
         return web.json_response([{"recipient_id": body["sender"], "text": "I can help with that."}])
 
+    from bot.hub.rasa_client import WEBHOOK
+
     app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_post(WEBHOOK, webhook)
     app.router.add_get("/status", lambda request: web.json_response({}))
     runner = web.AppRunner(app)
     await runner.setup()

@@ -1,4 +1,4 @@
-"""A terminal chat with the running bot over Rasa's REST webhook."""
+"""A terminal chat with the running bot over the hub's Rasa channel (with its token)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import json
 import uuid
 
 import aiohttp
+
+from bot.hub.rasa_client import WEBHOOK
+from bot.internal.tokens import bearer
 
 
 def render(message: dict) -> str:
@@ -21,12 +24,12 @@ def render(message: dict) -> str:
     return json.dumps(message)
 
 
-async def chat(rasa_url: str) -> None:
+async def chat(rasa_url: str, token: str) -> None:
     sender = f"terminal-{uuid.uuid4().hex[:8]}"
-    url = f"{rasa_url.rstrip('/')}/webhooks/rest/webhook"
+    url = f"{rasa_url.rstrip('/')}{WEBHOOK}"
     print(f"Chatting as {sender}. Type /quit to stop.")
     loop = asyncio.get_running_loop()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers={"Authorization": bearer(token)}) as session:
         while True:
             text = (await loop.run_in_executor(None, input, "you> ")).strip()
             if text in ("/quit", "/exit"):

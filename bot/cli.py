@@ -130,7 +130,8 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.chat import chat
 
     try:
-        asyncio.run(chat(args.url or get_settings().rasa_url))
+        settings = get_settings()
+        asyncio.run(chat(args.url or settings.rasa_url, settings.rasa_token))
     except (KeyboardInterrupt, EOFError):
         print()
     return 0

@@ -13,7 +13,9 @@ import dataclasses
 import datetime as dt
 import email.utils
 import functools
+import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,6 +115,13 @@ def _parse_address(raw: str) -> str:
     return value
 
 
+def _parse_token(raw: str) -> str:
+    value = raw.strip()
+    if len(value) < 16 or any(c.isspace() for c in value):
+        raise ValueError("a token needs at least 16 characters and no spaces")
+    return value
+
+
 def _probability(raw: str) -> float:
     value = float(raw)
     if not 0.0 <= value <= 1.0:
@@ -182,7 +191,20 @@ class Settings:
     business_days: Tuple[int, ...] = (1, 2, 3, 4, 5)
     rasa_port: int = 5005
     action_port: int = 5055
-    rasa_url: str = "http://localhost:5005"
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa and the action server are internal: they listen on loopback unless a
+    # multi-host deployment says otherwise, and refuse calls without their token.
+    rasa_host: str = "127.0.0.1"
+    action_host: str = "127.0.0.1"
+    # Where the Rasa server calls the action server; derived from action_port when empty.
+    action_url: str = ""
+    # Shared secrets: the hub (and `bot chat`) to Rasa, Rasa to the action server. When unset,
+    # each is generated once and kept in `internal_token_file`, readable only by its owner.
+    rasa_token: str = ""
+    action_token: str = ""
+    internal_token_file: str = str(PROJECT_ROOT / "var" / "internal-tokens.json")
+    # `bot start` restarts a process that dies, waiting 1, 2, 4 ... seconds up to this long.
+    restart_backoff_max_seconds: float = 30.0
     # The hub: the front door for the widget and the agent console.
     hub_host: str = "0.0.0.0"
     hub_port: int = 8000
@@ -198,6 +220,18 @@ class Settings:
     max_message_chars: int = 2000
     # Largest socket.io or HTTP body the hub accepts, in bytes.
     max_body_bytes: int = 64 * 1024
+    # Abuse limits on the widget socket (per hub process). Messages: a burst of
+    # `widget_message_burst`, refilled at `widget_messages_per_minute`, per connection and per session.
+    widget_messages_per_minute: int = 30
+    widget_message_burst: int = 10
+    # Open widget connections from one IP address, and new chat sessions one address may start per hour.
+    widget_connections_per_ip: int = 20
+    widget_sessions_per_ip_per_hour: int = 60
+    # History: at most this many messages per request, and this many requests per connection per minute.
+    widget_history_limit: int = 200
+    widget_history_requests_per_minute: int = 10
+    # Behind a reverse proxy: take the client's address from the proxy's X-Forwarded-For.
+    widget_trust_forwarded_for: bool = False
     console_session_hours: float = 8.0
     # Password of the demo agents that `bot db seed` creates.
     demo_agent_password: str = "northwind-demo"
@@ -283,6 +317,13 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "RASA_PORT": (_positive_int, "rasa_port", False),
     "ACTION_PORT": (_positive_int, "action_port", False),
     "RASA_URL": (str, "rasa_url", False),
+    "RASA_HOST": (str, "rasa_host", False),
+    "ACTION_HOST": (str, "action_host", False),
+    "ACTION_URL": (_parse_url, "action_url", False),
+    "RASA_TOKEN": (_parse_token, "rasa_token", False),
+    "ACTION_TOKEN": (_parse_token, "action_token", False),
+    "INTERNAL_TOKEN_FILE": (str, "internal_token_file", False),
+    "RESTART_BACKOFF_MAX_SECONDS": (_positive_float, "restart_backoff_max_seconds", False),
     "HUB_HOST": (str, "hub_host", False),
     "HUB_PORT": (_positive_int, "hub_port", False),
     "PUBLIC_URL": (_parse_url, "public_url", False),
@@ -291,6 +332,13 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "RASA_OUTAGE_HANDOFF_SECONDS": (_positive_float, "rasa_outage_handoff_seconds", False),
     "MAX_MESSAGE_CHARS": (_positive_int, "max_message_chars", False),
     "MAX_BODY_BYTES": (_positive_int, "max_body_bytes", False),
+    "WIDGET_MESSAGES_PER_MINUTE": (_positive_int, "widget_messages_per_minute", False),
+    "WIDGET_MESSAGE_BURST": (_positive_int, "widget_message_burst", False),
+    "WIDGET_CONNECTIONS_PER_IP": (_positive_int, "widget_connections_per_ip", False),
+    "WIDGET_SESSIONS_PER_IP_PER_HOUR": (_positive_int, "widget_sessions_per_ip_per_hour", False),
+    "WIDGET_HISTORY_LIMIT": (_positive_int, "widget_history_limit", False),
+    "WIDGET_HISTORY_REQUESTS_PER_MINUTE": (_positive_int, "widget_history_requests_per_minute", False),
+    "WIDGET_TRUST_FORWARDED_FOR": (_parse_bool, "widget_trust_forwarded_for", False),
     "CONSOLE_SESSION_HOURS": (_positive_float, "console_session_hours", False),
     "DEMO_AGENT_PASSWORD": (str, "demo_agent_password", False),
     "REDIS_URL": (str, "redis_url", False),
@@ -344,8 +392,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         except ValueError as exc:
             raise ConfigError(f"BOT_{name}={raw!r} is invalid: {exc}") from exc
         (nested if is_nested else top)[field] = value
-    # Rasa's URL follows its port unless set on its own.
-    top.setdefault("rasa_url", f"http://localhost:{top.get('rasa_port', Settings.rasa_port)}")
+    # Rasa's URL follows its port unless set on its own; so does the action server's.
+    top.setdefault("rasa_url", f"http://127.0.0.1:{top.get('rasa_port', Settings.rasa_port)}")
+    top.setdefault("action_url", f"http://127.0.0.1:{top.get('action_port', Settings.action_port)}/webhook")
     rules = EscalationRules(**nested)
     if rules.trend_negative_count > rules.trend_window:
         raise ConfigError(
@@ -354,10 +403,37 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(escalation=rules, **top)
 
 
+def with_internal_tokens(settings: Settings) -> Settings:
+    """Fills in the internal tokens that were not configured from the token file,
+    creating it (owner-only) with new random tokens the first time: every process of
+    one installation, and `bot chat` in another terminal, then agree without setup."""
+    if settings.rasa_token and settings.action_token:
+        return settings
+    path = Path(settings.internal_token_file)
+    try:
+        stored = json.loads(path.read_text())
+    except FileNotFoundError:
+        stored = {"rasa_token": secrets.token_urlsafe(32), "action_token": secrets.token_urlsafe(32)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first: use theirs
+            stored = json.loads(path.read_text())
+        else:
+            with os.fdopen(fd, "w") as file:
+                json.dump(stored, file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the internal tokens from {path}: {exc}") from exc
+    if not all(isinstance(stored.get(k), str) and stored[k] for k in ("rasa_token", "action_token")):
+        raise ConfigError(f"{path} must hold rasa_token and action_token; delete it to make new ones")
+    return dataclasses.replace(settings, rasa_token=settings.rasa_token or stored["rasa_token"],
+                               action_token=settings.action_token or stored["action_token"])
+
+
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings, read once from the environment."""
-    return load_settings(os.environ)
+    return with_internal_tokens(load_settings(os.environ))
 
 
 def today(settings: Optional[Settings] = None) -> dt.date:

@@ -1,17 +1,19 @@
 """The real action server, Rasa server and hub, started once per test run the way
-`bot start` starts them, on a copy of the seeded database with the demo agents.
+`bot start` starts them (by its Supervisor, which restarts a process that dies), on
+a copy of the seeded database with the demo agents.
 
 Their event loop runs in a thread of its own, so any test (async, or a sync
-browser test) can use them, and a test that stops one can start it again.
+browser test) can use them; a test can hold one down on purpose and release it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import threading
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
@@ -25,6 +27,8 @@ from tests.smtp_server import SmtpServer
 # BOT_TEST_PORT_OFFSET moves these, so two checkouts can run their end-to-end tests at once.
 _OFFSET = int(os.environ.get("BOT_TEST_PORT_OFFSET", "0"))
 RASA_PORT, ACTION_PORT, HUB_PORT = 5105 + _OFFSET, 5155 + _OFFSET, 8105 + _OFFSET
+# New internal tokens for every test run: the hub's to Rasa, Rasa's to the action server.
+RASA_TOKEN, ACTION_TOKEN = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
 AGENT_PASSWORD = "e2e agent password"
 
 
@@ -40,7 +44,7 @@ class Servers:
     def __init__(self, settings: config.Settings, env: Dict[str, str], work, db_url: str) -> None:
         self.settings, self.env, self.work, self.db_url = settings, env, work, db_url
         self.hub_url = f"http://127.0.0.1:{HUB_PORT}"
-        self.running: List[supervisor.Process] = []
+        self.supervisor = supervisor.Supervisor(settings, MODEL_PATH, env=env, var_dir=work)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="e2e-servers", daemon=True)
         self.thread.start()
@@ -49,27 +53,20 @@ class Servers:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def start(self) -> None:
-        self.run(supervisor.start_all(self.settings, MODEL_PATH, self.running, env=self.env, var_dir=self.work))
+        self.run(self.supervisor.start_all())
 
     def process(self, name: str) -> supervisor.Process:
-        return next(p for p in self.running if p.name == name)
+        return self.supervisor.process(name)
 
     def stop_process(self, name: str) -> None:
-        async def stop() -> None:
-            process = self.process(name)
-            process.proc.terminate()
-            await process.proc.wait()
-        self.run(stop())
+        """Stops one on purpose: the supervisor leaves it down until restart_process."""
+        self.run(self.supervisor.hold(name))
 
     def restart_process(self, name: str) -> None:
-        async def restart() -> None:
-            process = self.process(name)
-            process.proc = await asyncio.create_subprocess_exec(*process.command, cwd=config.PROJECT_ROOT, env=self.env)
-            await supervisor.wait_healthy(process)
-        self.run(restart())
+        self.run(self.supervisor.release(name))
 
     def close(self) -> None:
-        self.run(supervisor.stop(self.running))
+        self.run(self.supervisor.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
@@ -88,6 +85,9 @@ def servers(seeded_sqlite_template, tmp_path_factory):
         "BOT_ACTION_PORT": str(ACTION_PORT),
         "BOT_HUB_PORT": str(HUB_PORT),
         "BOT_HUB_HOST": "127.0.0.1",
+        "BOT_RASA_TOKEN": RASA_TOKEN,
+        "BOT_ACTION_TOKEN": ACTION_TOKEN,
+        "BOT_RESTART_BACKOFF_MAX_SECONDS": "2",
         "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
         "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
         "TF_CPP_MIN_LOG_LEVEL": "2",

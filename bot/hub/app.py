@@ -85,7 +85,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         async_mode="aiohttp", cors_allowed_origins="*", client_manager=manager,
         max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False,
     )
-    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
     delivery = SocketDelivery(sio)
     router = Router(settings, rasa, delivery, db_url=db_url)
     desk = AgentDesk(router)

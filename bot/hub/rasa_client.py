@@ -9,6 +9,8 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 
+from bot.internal.tokens import bearer
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,24 +18,38 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached, timed out or failed; the message was not processed."""
 
 
+WEBHOOK = "/webhooks/hub/webhook"
+
+
+def customer_text(text: str) -> str:
+    """What a customer typed, never read as Rasa's ``/intent{"entity": ...}`` shortcut:
+    a leading slash would let anyone pick an intent and entities (the bot offers no
+    buttons whose payloads need it)."""
+    stripped = text.strip()
+    return stripped.lstrip("/").lstrip() if stripped.startswith("/") else text
+
+
 class RasaClient:
-    def __init__(self, base_url: str, timeout_seconds: float) -> None:
+    def __init__(self, base_url: str, timeout_seconds: float, token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # Rasa's HTTP API takes its token as ?token=; the hub's webhook as a bearer header.
+        self._params = {"token": token} if token else {}
+        self._headers = {"Authorization": bearer(token)} if token else {}
         self._session: Optional[aiohttp.ClientSession] = None
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
+            self._session = aiohttp.ClientSession(timeout=self.timeout, headers=self._headers)
         return self._session
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
 
-    async def _post(self, path: str, body: Any) -> Any:
+    async def _post(self, path: str, body: Any, params: Optional[Dict[str, str]] = None) -> Any:
         try:
-            async with self._http().post(f"{self.base_url}{path}", json=body) as response:
+            async with self._http().post(f"{self.base_url}{path}", json=body, params=params) as response:
                 if response.status >= 500:
                     raise RasaUnavailable(f"Rasa answered {response.status} for {path}")
                 if response.status >= 400:
@@ -44,7 +60,7 @@ class RasaClient:
 
     async def send(self, sender_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
         """One customer message in, the bot's replies out (REST channel format)."""
-        replies = await self._post("/webhooks/rest/webhook", {"sender": sender_id, "message": text, "metadata": metadata})
+        replies = await self._post(WEBHOOK, {"sender": sender_id, "message": customer_text(text), "metadata": metadata})
         return replies if isinstance(replies, list) else []
 
     async def replies_to(self, sender_id: str, hub_message_id: int) -> Optional[List[Dict[str, Any]]]:
@@ -52,7 +68,7 @@ class RasaClient:
         after our request timed out); None when Rasa never received that message."""
         try:
             async with self._http().get(f"{self.base_url}/conversations/{sender_id}/tracker",
-                                        params={"include_events": "ALL"}) as response:
+                                        params={"include_events": "ALL", **self._params}) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered {response.status} for the tracker")
                 tracker = await response.json(content_type=None)
@@ -61,7 +77,8 @@ class RasaClient:
         return replies_after(tracker.get("events") or [], hub_message_id)
 
     async def _events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
-        await self._post(f"/conversations/{sender_id}/tracker/events?include_events=NONE", events)
+        await self._post(f"/conversations/{sender_id}/tracker/events", events,
+                         params={"include_events": "NONE", **self._params})
 
     async def pause(self, sender_id: str) -> None:
         await self._events(sender_id, [{"event": "pause"}])
@@ -73,7 +90,8 @@ class RasaClient:
 
     async def healthy(self) -> bool:
         try:
-            async with self._http().get(f"{self.base_url}/status", timeout=aiohttp.ClientTimeout(total=5)) as response:
+            async with self._http().get(f"{self.base_url}/status", params=self._params,
+                                        timeout=aiohttp.ClientTimeout(total=5)) as response:
                 return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False

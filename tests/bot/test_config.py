@@ -55,3 +55,38 @@ def test_driver_urls():
     assert sync_database_url("postgresql+asyncpg://u@h/db") == "postgresql+psycopg2://u@h/db"
     assert async_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
     assert async_database_url("sqlite:////x.db") == "sqlite+aiosqlite:////x.db"
+
+
+def test_internal_services_are_private_by_default():
+    settings = load_settings({})
+    assert settings.rasa_host == "127.0.0.1" and settings.action_host == "127.0.0.1"
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.action_url == "http://127.0.0.1:5055/webhook"
+    moved = load_settings({"BOT_ACTION_PORT": "6055"})
+    assert moved.action_url == "http://127.0.0.1:6055/webhook"
+
+
+def test_tokens_must_be_long_enough():
+    with pytest.raises(ConfigError, match="BOT_RASA_TOKEN.*at least 16 characters"):
+        load_settings({"BOT_RASA_TOKEN": "short"})
+
+
+def test_missing_tokens_are_made_once_and_kept_owner_only(tmp_path):
+    import os
+    import stat
+
+    from bot.config import with_internal_tokens
+
+    path = tmp_path / "var" / "tokens.json"
+    settings = load_settings({"BOT_INTERNAL_TOKEN_FILE": str(path)})
+    first = with_internal_tokens(settings)
+    assert len(first.rasa_token) >= 32 and len(first.action_token) >= 32 and first.rasa_token != first.action_token
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    again = with_internal_tokens(settings)  # another process of the same installation
+    assert (again.rasa_token, again.action_token) == (first.rasa_token, first.action_token)
+    configured = with_internal_tokens(load_settings({"BOT_INTERNAL_TOKEN_FILE": str(path),
+                                                     "BOT_RASA_TOKEN": "configured-token-123"}))
+    assert configured.rasa_token == "configured-token-123" and configured.action_token == first.action_token
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="cannot read the internal tokens"):
+        with_internal_tokens(settings)

@@ -1,5 +1,5 @@
 """End to end: the real action server and Rasa server, started the way `bot start`
-starts them, on a seeded database; a customer chats over the REST webhook."""
+starts them, on a seeded database; a customer chats over the hub's webhook (with its token)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import pytest
 
 from bot.db import dispose_engines, queries, session_scope
 from bot.nlu.amounts import format_money
-from tests.servers import RASA_PORT
+from bot.hub.rasa_client import WEBHOOK
+from tests.servers import RASA_PORT, RASA_TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 
 async def say(sender: str, text: str):
-    url = f"http://localhost:{RASA_PORT}/webhooks/rest/webhook"
-    async with aiohttp.ClientSession() as session:
+    url = f"http://127.0.0.1:{RASA_PORT}{WEBHOOK}"
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {RASA_TOKEN}"}) as session:
         async with session.post(url, json={"sender": sender, "message": text},
                                 timeout=aiohttp.ClientTimeout(total=60)) as response:
             assert response.status == 200, await response.text()
@@ -30,7 +31,8 @@ def texts(replies):
 
 async def parse(text: str):
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"http://localhost:{RASA_PORT}/model/parse", json={"text": text}) as response:
+        async with session.post(f"http://127.0.0.1:{RASA_PORT}/model/parse", json={"text": text},
+                                params={"token": RASA_TOKEN}) as response:
             assert response.status == 200
             return await response.json()
 

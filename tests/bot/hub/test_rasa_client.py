@@ -8,13 +8,16 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from bot.hub.rasa_client import RasaClient, RasaUnavailable, replies_after
+from bot.hub.rasa_client import WEBHOOK, RasaClient, RasaUnavailable, customer_text, replies_after
 from tests.bot.hub.conftest import free_port
+
+
+TOKEN = "hub-to-rasa-token-0123456789"
 
 
 @pytest.fixture
 async def fake_rasa():
-    seen = {"messages": [], "events": []}
+    seen = {"messages": [], "events": [], "auth": []}
     behaviour = {"delay": 0.0, "status": 200}
 
     async def webhook(request):
@@ -23,21 +26,23 @@ async def fake_rasa():
             return web.Response(status=behaviour["status"])
         body = await request.json()
         seen["messages"].append(body)
+        seen["auth"].append(("webhook", request.headers.get("Authorization"), request.query.get("token")))
         return web.json_response([{"recipient_id": body["sender"], "text": "hi"}])
 
     async def events(request):
         seen["events"].append((request.match_info["sender"], await request.json()))
+        seen["auth"].append(("events", request.headers.get("Authorization"), request.query.get("token")))
         return web.json_response({})
 
     app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_post(WEBHOOK, webhook)
     app.router.add_post("/conversations/{sender}/tracker/events", events)
     app.router.add_get("/status", lambda request: web.json_response({"model_file": "x"}))
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    client = RasaClient(f"http://127.0.0.1:{port}", timeout_seconds=0.5)
+    client = RasaClient(f"http://127.0.0.1:{port}", timeout_seconds=0.5, token=TOKEN)
     yield client, seen, behaviour
     await client.close()
     await runner.cleanup()
@@ -55,6 +60,27 @@ async def test_resume_appends_resume_and_listen(fake_rasa):
     client, seen, _ = fake_rasa
     await client.resume("c1")
     assert seen["events"] == [("c1", [{"event": "resume"}, {"event": "action", "name": "action_listen"}])]
+
+
+async def test_every_call_carries_the_token(fake_rasa):
+    # The webhook (the hub's channel) takes it as a bearer header, the HTTP API as ?token=.
+    client, seen, _ = fake_rasa
+    await client.send("c1", "hello", {})
+    await client.pause("c1")
+    assert seen["auth"] == [("webhook", f"Bearer {TOKEN}", None), ("events", f"Bearer {TOKEN}", TOKEN)]
+
+
+@pytest.mark.parametrize("typed, sent", [
+    ('/provide_identifier{"customer_id": 4}', 'provide_identifier{"customer_id": 4}'),
+    ("  //affirm@1.0", "affirm@1.0"),
+    ("/restart", "restart"),
+    ("what is 1/2 of my bill", "what is 1/2 of my bill"),
+])
+async def test_customers_cannot_use_rasas_intent_shortcut(fake_rasa, typed, sent):
+    client, seen, _ = fake_rasa
+    await client.send("c1", typed, {})
+    assert seen["messages"][-1]["message"] == sent
+    assert customer_text(typed) == sent
 
 
 async def test_a_slow_rasa_times_out(fake_rasa):
