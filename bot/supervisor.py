@@ -150,9 +150,7 @@ class Supervisor:
                 return
             if loop.time() - started >= STABLE_SECONDS:
                 backoff = 1.0
-            logger.warning("%s exited with code %s; restarting it in %.0f s", process.name, code, backoff)
-            print(f"The {process.name} exited (code {code}); restarting it in {backoff:.0f} s.",
-                  file=sys.stderr, flush=True)
+            logger.warning("the %s exited with code %s; restarting it in %.0f s", process.name, code, backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.restart_backoff_max_seconds)
             if self.stopping or process.held:
@@ -161,8 +159,7 @@ class Supervisor:
             process.restarts += 1
             try:
                 await wait_healthy(process)
-                logger.info("%s is back (restart %d)", process.name, process.restarts)
-                print(f"The {process.name} is back.", file=sys.stderr, flush=True)
+                logger.info("the %s is back (restart %d)", process.name, process.restarts)
             except RuntimeError as exc:  # it died again while starting: the loop tries again
                 logger.warning("%s", exc)
 
@@ -196,6 +193,7 @@ class Supervisor:
 
 
 async def run(settings: Settings, model: Path) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
