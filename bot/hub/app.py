@@ -122,6 +122,11 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         if email_channel is not None:
             email_channel.start()
 
+    async def close_sockets(app: web.Application) -> None:
+        # Widgets and consoles hear that the server went away, and reconnect by themselves.
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+
     async def stop(app: web.Application) -> None:
         if email_channel is not None:
             await email_channel.stop()
@@ -130,6 +135,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         await dispose_engines()
 
     app.on_startup.append(start)
+    app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(stop)
     return app
 
@@ -140,4 +146,6 @@ def serve(settings: Settings) -> None:
     print(f"Hub listening on {settings.hub_url} (widget demo: {settings.hub_url}/, "
           f"agent console: {settings.hub_url}/console)", flush=True)
     print(email_status(settings), flush=True)
-    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None)
+    # Requests in flight get 5 s to finish on stop; open sockets are closed at once (close_sockets).
+    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None,
+                shutdown_timeout=5)
