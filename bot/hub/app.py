@@ -3,6 +3,7 @@ endpoint (``/socket.io``), the console socket and API, the pages, and ``/health`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -124,8 +125,14 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
 
     async def close_sockets(app: web.Application) -> None:
         # Widgets and consoles hear that the server went away, and reconnect by themselves.
-        if sio.eio.sockets:
-            await sio.eio.disconnect()
+        # Bounded: closing a socket whose client already left can wait for a reply that never comes.
+        async def close_all() -> None:
+            for sid in list(sio.eio.sockets):
+                await sio.eio.disconnect(sid)
+        try:
+            await asyncio.wait_for(close_all(), 2)
+        except asyncio.TimeoutError:
+            logger.info("some sockets did not close within 2 s; stopping anyway")
 
     async def stop(app: web.Application) -> None:
         if email_channel is not None:
