@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import aiohttp
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.mail import email_status
+from bot.email import email_status
 
 
 @dataclass

@@ -97,7 +97,10 @@ def parse_bounce(message: Union[bytes, InboundEmail]) -> Optional[Bounce]:
         return None
     try:
         msg = rt.message_from(bytes(raw))
-        return _from_dsn(msg) or _from_ses(msg) or _from_text(msg)
+        blocks = _dsn_blocks(msg)
+        if blocks:  # delivery-status fields are authoritative: "delivered" there means no bounce
+            return _from_dsn(msg, blocks)
+        return _from_ses(msg) or _from_text(msg)
     except Exception:
         return None
 
@@ -105,10 +108,7 @@ def parse_bounce(message: Union[bytes, InboundEmail]) -> Optional[Bounce]:
 # -- RFC 3464 ----------------------------------------------------------------
 
 
-def _from_dsn(msg) -> Optional[Bounce]:
-    blocks = _dsn_blocks(msg)
-    if not blocks:
-        return None
+def _from_dsn(msg, blocks: List[Dict[str, str]]) -> Optional[Bounce]:
     words = rt.server_words(msg)
     subject = str(msg.get("subject", ""))
     per_message = blocks[0] if not _recipient_of(blocks[0]) else {}
@@ -259,15 +259,21 @@ def ses_notification(msg) -> Optional[dict]:
 
 
 def looks_like_report(msg) -> bool:
-    """A machine-written delivery report: two signs among sender, subject and wording, or X-Failed-Recipients."""
+    """A machine-written delivery report: X-Failed-Recipients, or a mail-system sender with a bounce
+    subject or failure wording. From anyone else (a customer forwarding a bounce, or asking about
+    one) it also needs the server's own traces: a status or SMTP code and a returned message."""
     if msg.get("x-failed-recipients"):
         return True
     name, sender = email.utils.parseaddr(str(msg.get("from", "")))
     robot = (bool(sender) and _ROBOT_LOCAL.match(sender.split("@")[0]) is not None) or bool(_ROBOT_NAME.search(name)) \
         or not sender or re.sub(r"\s", "", str(msg.get("return-path", "x"))) == "<>"
+    words = rt.server_words(msg)[:20_000]
     subject = bool(_BOUNCE_SUBJECT.search(str(msg.get("subject", ""))))
-    wording = bool(_FAILURE_WORDS.search(rt.server_words(msg)[:20_000]))
-    return (robot and (subject or wording)) or (subject and wording)
+    wording = bool(_FAILURE_WORDS.search(words))
+    if robot:
+        return subject or wording
+    traces = bool(_STATUS_RE.search(words) or _SMTP_CODE_RE.search(words)) and rt.returned_headers(msg) is not None
+    return subject and wording and traces
 
 
 def _from_text(msg) -> Optional[Bounce]:

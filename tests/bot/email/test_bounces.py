@@ -204,6 +204,7 @@ def test_postfix_dsn_hard_bounce():
                 status="5.1.1",
                 diagnostic="smtp; 550 5.1.1 <gone@customer.example>: Recipient address rejected: "
                 "User unknown in virtual mailbox table",
+                reason="userunknown",
             )
         ],
         original_message_id="reminder-1042.stage1@northwind.example",
@@ -228,15 +229,16 @@ def test_exim_delayed_dsn_is_soft():
     assert bounce.certain
     assert not bounce.hard
     assert bounce.recipients == [
-        BouncedRecipient("slow@busy.example", "delayed", "4.2.2", "smtp; 451 4.2.2 Mailbox temporarily over quota")
+        BouncedRecipient("slow@busy.example", "delayed", "4.2.2", "smtp; 451 4.2.2 Mailbox temporarily over quota",
+                         "mailboxfull")
     ]
     assert bounce.original_message_id == "reminder-2001.stage2@northwind.example"
 
 
-def test_old_style_exim_bounce_is_recognised_but_uncertain():
+def test_old_style_exim_bounce_names_its_failed_recipient():
     bounce = parse_bounce(EXIM_PLAIN_BOUNCE)
     assert bounce is not None
-    assert not bounce.certain
+    assert bounce.certain and bounce.source == "text"
     assert bounce.addresses == ["closed@old.example"]
     assert bounce.recipients[0].status == "5.1.1"
     assert bounce.hard
@@ -244,10 +246,10 @@ def test_old_style_exim_bounce_is_recognised_but_uncertain():
     assert bounce.original_message_id == "reminder-3003.stage3@northwind.example"
 
 
-def test_plain_bounce_without_failed_recipients_header():
+def test_plain_bounce_without_failed_recipients_header_reads_the_servers_words():
     raw = EXIM_PLAIN_BOUNCE.replace(b"X-Failed-Recipients: closed@old.example\r\n", b"")
     bounce = parse_bounce(raw)
-    assert bounce is not None and not bounce.certain
+    assert bounce is not None and bounce.certain
     assert bounce.addresses == ["closed@old.example"]
 
 
@@ -286,10 +288,10 @@ def test_read_receipt_is_not_a_bounce():
     assert parse_bounce(raw) is None
 
 
-def test_report_of_wrong_type_from_mailer_daemon_is_an_uncertain_bounce():
+def test_report_of_wrong_type_is_still_read_from_its_delivery_status_fields():
     raw = POSTFIX_DSN.replace(b"report-type=delivery-status", b"report-type=something-else")
     bounce = parse_bounce(raw)
-    assert not bounce.certain
+    assert bounce.certain and bounce.source == "dsn"
     assert bounce.addresses == ["gone@customer.example"]  # never our own address from the returned headers
     assert bounce.hard
     assert bounce.original_message_id == "reminder-1042.stage1@northwind.example"

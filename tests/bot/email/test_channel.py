@@ -296,7 +296,7 @@ async def test_smtp_refusals_are_retried_and_never_dropped(email_hub):
     email_hub.smtp.refuse(None)
     async with session_scope() as session:  # don't wait out the backoff in a test
         (await session.execute(select(OutboundEmail))).scalar_one().next_attempt_at = dt.datetime.now(dt.timezone.utc)
-    email_hub.app[EMAIL].outbox.loop.wake.set()
+    email_hub.app[EMAIL].outbound.loop.wake.set()
     await eventually(lambda: sent_to(email_hub.smtp, "li.wei@example.com"), 15)
     (row,) = await outbound()
     assert row.status == "sent"

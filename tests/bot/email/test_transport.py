@@ -6,7 +6,7 @@ import email.policy
 import pytest
 
 from bot.config import load_settings
-from bot.mail import compose, send
+from bot.email import compose, errors, transport
 
 
 def a_message(message_id="<m.1@northwind.example>"):
@@ -16,19 +16,19 @@ def a_message(message_id="<m.1@northwind.example>"):
 
 async def test_delivers_to_the_smtp_server(smtp_server):
     settings = load_settings({"BOT_SMTP_HOST": smtp_server.host, "BOT_SMTP_PORT": str(smtp_server.port)})
-    assert await send.deliver(a_message(), settings) == "smtp"
+    assert await transport.deliver(a_message(), settings) == "smtp"
     (received,) = smtp_server.messages
     assert received["Message-ID"] == "<m.1@northwind.example>"
     assert received["Auto-Submitted"] == "auto-generated"
     assert smtp_server.envelopes[0].rcpt_tos == ["li@example.com"]
 
 
-@pytest.mark.parametrize("code, error", [(451, send.TemporaryFailure), (550, send.PermanentFailure)])
+@pytest.mark.parametrize("code, error", [(451, errors.TemporaryFailure), (550, errors.PermanentFailure)])
 async def test_refusals_are_temporary_or_permanent(smtp_server, code, error):
     smtp_server.refuse(code)
     settings = load_settings({"BOT_SMTP_HOST": smtp_server.host, "BOT_SMTP_PORT": str(smtp_server.port)})
     with pytest.raises(error, match=str(code)):
-        await send.deliver(a_message(), settings)
+        await transport.deliver(a_message(), settings)
     assert smtp_server.messages == []
 
 
@@ -37,15 +37,15 @@ async def test_an_unreachable_server_is_a_temporary_failure():
 
     settings = load_settings({"BOT_SMTP_HOST": "127.0.0.1", "BOT_SMTP_PORT": str(free_port()),
                               "BOT_SMTP_TIMEOUT_SECONDS": "3"})
-    with pytest.raises(send.TemporaryFailure, match="unavailable"):
-        await send.deliver(a_message(), settings)
+    with pytest.raises(errors.TemporaryFailure, match="unavailable"):
+        await transport.deliver(a_message(), settings)
 
 
 async def test_without_smtp_mail_goes_to_the_outbox_directory(tmp_path):
     settings = load_settings({"BOT_MAIL_OUTBOX_DIR": str(tmp_path)})
-    path = await send.deliver(a_message(), settings)
+    path = await transport.deliver(a_message(), settings)
     assert path == str(tmp_path / "m.1@northwind.example.eml")
     stored = email.message_from_bytes((tmp_path / "m.1@northwind.example.eml").read_bytes(), policy=email.policy.default)
     assert stored["Subject"] == "Your invoice"
-    await send.deliver(a_message(), settings)  # the same message again replaces, never duplicates
+    await transport.deliver(a_message(), settings)  # the same message again replaces, never duplicates
     assert len(list(tmp_path.iterdir())) == 1

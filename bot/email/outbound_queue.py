@@ -1,5 +1,5 @@
-"""Email out: what the bot, agents and the hub say in an email conversation goes
-to the customer as one email per turn, in the same thread, through an outbox.
+"""The outbound queue: what the bot, agents and the hub say in an email conversation
+goes to the customer as one email per turn, in the same thread.
 
 Collecting: messages not yet emailed become one queued email (pointer and email
 are written in one transaction, with a Message-ID derived from the last message,
@@ -24,7 +24,8 @@ from bot.db.hub_models import Conversation, Message
 from bot.email import store, threads
 from bot.hub.loops import Loop
 from bot.hub.views import message_views
-from bot.mail import compose, send
+from bot.email import compose, transport
+from bot.email.errors import HeaderInjection, PermanentFailure, SendError
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def body_html(text: str) -> str:
     return f"<!doctype html><html><body>{paragraphs}</body></html>"
 
 
-class EmailOutbox:
+class OutboundQueue:
     def __init__(self, settings: Settings, db_url: str, busy: Callable[[Conversation], bool],
                  clock: Callable[[], dt.datetime]) -> None:
         self.settings = settings
@@ -68,7 +69,7 @@ class EmailOutbox:
         self.busy = busy  # True while the router is still working on the conversation's turn
         self.clock = clock
         # Runs every few seconds for retries, and at once when woken by a new message.
-        self.loop = Loop("email outbox", self.one_pass, settings.email_poll_seconds)
+        self.loop = Loop("email outbound queue", self.one_pass, settings.email_poll_seconds)
 
     # -- collecting -----------------------------------------------------------
 
@@ -132,7 +133,7 @@ class EmailOutbox:
                 message_id=message_id, in_reply_to=thread.last_inbound_message_id,
                 references=(thread.references or "").split(), reply_to=self.settings.sender_address,
                 auto_submitted="auto-replied" if automatic else None)
-        except compose.HeaderInjection as exc:
+        except HeaderInjection as exc:
             # Never send to an address or subject that would inject headers; an agent sees the conversation.
             logger.error("email for conversation %s not queued: %s", conversation.public_id, exc)
             return None
@@ -161,12 +162,12 @@ class EmailOutbox:
             row = await session.get(OutboundEmail, outbound_id)
             message = email.message_from_string(row.mime, policy=email.policy.default)
         try:
-            await send.deliver(message, self.settings)
-        except send.SendError as exc:
+            await transport.deliver(message, self.settings)
+        except SendError as exc:
             async with session_scope(self.db_url) as session:
                 row = await session.get(OutboundEmail, outbound_id)
                 row.last_error = str(exc)[:2000]
-                if isinstance(exc, send.PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
+                if isinstance(exc, PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
                     row.status = "failed"
                     logger.error("email %s to %s failed for good: %s", row.message_id, row.to_address, exc)
                 else:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.mail import compose
+from bot.email import compose, errors
 
 
 def test_a_reply_threads_and_says_it_was_automatic():
@@ -36,5 +36,5 @@ def test_line_breaks_in_headers_are_refused(field, value):
     values = dict(sender="billing@northwind.example", to="li@example.com", subject="Hi", text="x",
                   message_id="<m@northwind.example>")
     values[field] = value
-    with pytest.raises(compose.HeaderInjection):
+    with pytest.raises(errors.HeaderInjection):
         compose.message(**values)

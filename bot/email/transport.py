@@ -1,6 +1,6 @@
 """Hands a composed message to the configured SMTP server (aiosmtplib), or writes
-it to the local outbox directory when no SMTP server is configured (the embedded
-default). Failures are a small tree of exceptions the caller can act on."""
+it as an .eml file into the outbox folder (``mail_outbox_dir``) when no SMTP server is
+configured (the embedded default). Failures are the ``errors`` tree."""
 
 from __future__ import annotations
 
@@ -12,24 +12,15 @@ from pathlib import Path
 import aiosmtplib
 
 from bot.config import Settings
+from bot.email.errors import PermanentFailure, SendError, TemporaryFailure
 
 logger = logging.getLogger(__name__)
 
-
-class SendError(Exception):
-    """The message was not handed over; it may be tried again."""
-
-
-class TemporaryFailure(SendError):
-    """The server was unreachable, timed out or answered 4xx: try again later."""
-
-
-class PermanentFailure(SendError):
-    """The server refused the message (5xx): trying again will not help."""
+__all__ = ["PermanentFailure", "SendError", "TemporaryFailure", "deliver", "write_to_outbox"]
 
 
 async def deliver(message: EmailMessage, settings: Settings) -> str:
-    """Sends ``message``; returns where it went ('smtp' or the outbox file's path)."""
+    """Sends ``message``; returns where it went ('smtp' or the .eml file's path)."""
     if not settings.smtp_host:
         return await asyncio.get_running_loop().run_in_executor(None, write_to_outbox, message, Path(settings.mail_outbox_dir))
     try:

@@ -13,9 +13,7 @@ from email.message import EmailMessage
 from email.headerregistry import Address
 from typing import Iterable, Optional
 
-
-class HeaderInjection(ValueError):
-    """A value meant for a header contains a line break or is not a valid address."""
+from bot.email.errors import HeaderInjection
 
 
 def _clean(name: str, value: str) -> str:
