@@ -242,7 +242,7 @@ def ses_notification(msg) -> Optional[dict]:
         if start < 0 or '"notificationType"' not in text and '\\"notificationType\\"' not in text:
             continue
         try:
-            data, _ = json.JSONDecoder().raw_decode(text[start:])
+            data, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])  # SNS wraps long lines
         except ValueError:
             continue
         if isinstance(data, dict) and isinstance(data.get("Message"), str):  # SNS envelope

@@ -14,6 +14,7 @@ import re
 from typing import Iterable, Optional, Tuple
 
 from bot.email.parse import InboundEmail
+from bot.email.quotes import strip_quoted
 
 _PRECEDENCE_AUTOMATIC = {"bulk", "list", "junk", "auto_reply", "auto-reply"}
 # Local parts that never read replies: mailer-daemon, postmaster, no-reply and
@@ -108,10 +109,12 @@ def automatic_reason(email: InboundEmail, own_addresses: Iterable[str] = ()) -> 
         return "a machine-written report (multipart/report)"
     if _AUTOMATIC_SUBJECT_RE.search(email.subject or ""):
         return f"automatic subject: {(email.subject or '')[:60]}"
-    opening = (email.text or "")[:600]
-    if len(email.text or "") < 3000 and _VACATION_BODY_RE.search(opening):
+    # The sender's own words only: a customer's reply may quote our automatic footer.
+    own_words = strip_quoted(email.text or "")[:3000]
+    if len(own_words) < 1500 and "?" not in own_words and _VACATION_BODY_RE.search(own_words[:600]):
+        # No question in it: "I'm on holiday until the 20th, can I pay then?" is a customer, not an autoresponder.
         return "reads as an out-of-office reply"
-    if _CHALLENGE_BODY_RE.search((email.text or "")[:3000]):
+    if _CHALLENGE_BODY_RE.search(own_words):
         return "reads as a challenge-response request"
 
     return_path = headers.get("return-path")
