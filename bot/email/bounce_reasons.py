@@ -57,7 +57,7 @@ _REASON_PHRASES: Tuple[Tuple[str, str], ...] = (
                     r"|(user|recipient|mailbox|address|account|addressee) (was )?not found|(mailbox|recipient|user|address|account)"
                     r" (does not|doesn'?t|did not) exist|does not exist|not exist|invalid (recipient|mailbox|address|user)"
                     r"|no mailbox|not a valid (user|mailbox|recipient)|bad destination mailbox|recipnotfound|addressee unknown"
-                    r"|not (listed|found) in (the )?(domino )?directory|no (such )?account|unrouteable address|undeliverable address"
+                    r"|not (listed|found) in (the )?(domino |public )?(directory|name)|name is not recognized|invalid (final )?(delivery )?userid|no (such )?account|unrouteable address|undeliverable address"
                     r"|not our customer|unknown or illegal alias|user (is )?invalid|no valid recipient"
                     r"|mailbox unavailable|mailbox not available|not a known user|no one here|is not a valid|doesn'?t have an? .{1,40} account"
                     r"|could(n'?t| not) be found|invalid address|unknown in (virtual|local|relay)"),

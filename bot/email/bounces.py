@@ -153,7 +153,7 @@ def _dsn_blocks(msg) -> List[Dict[str, str]]:
             if any(_recipient_of(b) for b in blocks):
                 return blocks
     # DSN fields pasted into the text (Amazon WorkMail, some gateways).
-    words = "\n".join(rt.part_text(p) for p in rt.walk(msg) if p.get_content_type() == "text/plain")
+    words = rt.plain_texts(msg)
     if re.search(r"(?im)^\s*final-recipient:", words):
         start = re.search(r"(?im)^\s*(reporting-mta|final-recipient|original-recipient|action):", words).start()
         return _text_blocks(words[start:start + 20_000])
@@ -282,7 +282,7 @@ def _from_text(msg) -> Optional[Bounce]:
     words = rt.server_words(msg)
     subject = str(msg.get("subject", ""))
     returned = rt.returned_headers(msg)
-    ours = set(rt.header_addresses(msg, "from", "to", "cc", "delivered-to", "x-original-to", "return-path"))
+    ours = set(rt.header_addresses(msg, "from", "to", "cc", "delivered-to", "return-path"))
     ours |= set(rt.header_addresses(returned, "from", "sender", "return-path", "reply-to"))
     ours -= set(rt.header_addresses(returned, "to", "cc"))  # a returned message's recipient is the one that failed
     failed_header = rt.addresses_in(msg.get("x-failed-recipients", ""))

@@ -89,9 +89,22 @@ def server_words(msg: email.message.Message) -> str:
             plain.append(part_text(part))
         elif ctype == "text/html":
             html.append(part_text(part))
+        elif unsplit_multipart(part):
+            plain.append(part.get_payload())
     text = "\n".join(plain) if any(t.strip() for t in plain) else html_to_text("\n".join(html)) if html else ""
     text = text.replace("\r\n", "\n")[:MAX_TEXT]
     return _before_returned_copy(text)
+
+
+def unsplit_multipart(part: email.message.Message) -> bool:
+    """A multipart whose boundary was not found: the parser left its whole body as one string."""
+    return part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), str)
+
+
+def plain_texts(msg: email.message.Message) -> str:
+    """Every text/plain part, and the raw body of any multipart the parser could not split."""
+    return "\n".join(part.get_payload() if unsplit_multipart(part) else part_text(part) for part in walk(msg)
+                     if part.get_content_type() == "text/plain" or unsplit_multipart(part))[:MAX_TEXT]
 
 
 def _before_returned_copy(text: str) -> str:
@@ -125,8 +138,7 @@ def returned_headers(msg: email.message.Message) -> Optional[email.message.Messa
                 return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(inner.lstrip())
         elif ctype in ("text/rfc822-headers", "message/global-headers"):
             return email.parser.HeaderParser(policy=email.policy.compat32).parsestr(part_text(part).lstrip())
-    full = "\n".join(part_text(p) for p in walk(msg) if p.get_content_type() == "text/plain")[:MAX_TEXT]
-    copy = returned_copy_text(full.replace("\r\n", "\n"))
+    copy = returned_copy_text(plain_texts(msg).replace("\r\n", "\n"))
     if not copy:
         return None
     lines = copy.split("\n")
