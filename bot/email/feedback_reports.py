@@ -93,8 +93,10 @@ def _from_legacy(msg) -> Optional[FeedbackReport]:
     """Hotmail's old JMRP style: a complaint subject, our message attached whole."""
     if not _COMPLAINT_SUBJECT.search(str(msg.get("subject", ""))):
         return None
-    if not any(p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in rt.walk(msg)):
-        return None
+    types = {p.get_content_type() for p in rt.walk(msg)}
+    if not types & {"message/rfc822", "text/rfc822-headers"} or types & {"message/delivery-status",
+                                                                       "message/global-delivery-status"}:
+        return None  # nothing attached, or a delivery report (a bounce) rather than a complaint
     returned = rt.returned_headers(msg)
     complainers = rt.header_addresses(returned, "to", "cc")
     original = rt.first_id(returned.get("message-id")) if returned is not None else None
