@@ -22,10 +22,14 @@ _PRECEDENCE_AUTOMATIC = {"bulk", "list", "junk", "auto_reply", "auto-reply"}
 _ROBOT_LOCAL_RE = re.compile(
     r"^(mailer-daemon|mailer_daemon|mail-daemon|postmaster|post_master|mail\.delivery\.system|no-?reply|no_reply"
     r"|do-?not-?reply|do_not_reply|donotreply|bounces?|auto-?reply|autoresponder|autorespond|listserv|majordomo"
-    r"|mailman|owner-.+|.+-(request|bounces|owner))"
+    r"|mailman)"
     r"([-._+].*)?$",
     re.IGNORECASE,
 )
+# What list servers and bulk senders put in Sender or Return-Path (never read in From: a person
+# may well be "bakery-owner@...").
+_LIST_LOCAL_RE = re.compile(r"^(owner-.+|.+-(request|bounces?|owner)|bounces?([-+=.].*)?|.+-bounces?\+.*)$",
+                            re.IGNORECASE)
 # Headers whose mere presence marks automatic mail (any value, even empty): autoresponders,
 # list servers (many send no List-Id), challenge-response systems.
 _PRESENCE_HEADERS = ("list-id", "list-unsubscribe", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
@@ -35,7 +39,7 @@ _PRESENCE_HEADERS = ("list-id", "list-unsubscribe", "x-autoreply", "x-autorespon
                      "x-mailing-list", "x-ml-name", "x-mailman-version", "x-beenthere", "x-list", "x-listserver",
                      "x-sympa-to", "x-ezmlm-id", "x-google-group-id", "x-campaign", "x-mailchimp-id",
                      "x-challenge", "x-tmda", "x-boxbe-challenge", "x-askversion", "x-spam-arrest",
-                     "x-ms-exchange-generated-message-source")
+                     "x-ms-exchange-generated-message-source", "x-ms-exchange-inbox-rules-loop")
 _VALUE_HEADERS = {  # header -> values that mean automatic
     "x-precedence": re.compile(r"bulk|list|junk|auto", re.IGNORECASE),
     "x-post-messageclass": re.compile(r"autoresponder", re.IGNORECASE),
@@ -124,9 +128,12 @@ def automatic_reason(email: InboundEmail, own_addresses: Iterable[str] = ()) -> 
     sender = (email.from_address or "").strip().lower()
     if not sender or "@" not in sender:
         return "no usable sender address"
-    for address in (sender, *_list_senders(headers)):
-        if _ROBOT_LOCAL_RE.match(address.rsplit("@", 1)[0]):
-            return f"automatic sender {address}"
+    if _ROBOT_LOCAL_RE.match(sender.rsplit("@", 1)[0]):
+        return f"automatic sender {sender}"
+    for address in _list_senders(headers):
+        local = address.rsplit("@", 1)[0]
+        if _ROBOT_LOCAL_RE.match(local) or _LIST_LOCAL_RE.match(local):
+            return f"list or bulk sender {address}"
 
     own = {address.strip().lower() for address in own_addresses if address}
     if sender in own:

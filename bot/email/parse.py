@@ -53,7 +53,7 @@ KEPT_HEADERS = (
     "list-post", "list-help", "list-subscribe", "list-owner", "list-archive", "mailing-list", "x-mailing-list",
     "x-ml-name", "x-mailman-version", "x-beenthere", "x-list", "x-listserver", "x-sympa-to", "x-ezmlm-id",
     "x-google-group-id", "x-campaign", "x-mailchimp-id", "x-challenge", "x-tmda", "x-boxbe-challenge",
-    "x-askversion", "x-spam-arrest", "x-ms-exchange-generated-message-source",
+    "x-askversion", "x-spam-arrest", "x-ms-exchange-generated-message-source", "x-ms-exchange-inbox-rules-loop",
 )
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

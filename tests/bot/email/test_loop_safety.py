@@ -159,3 +159,8 @@ def test_any_machine_report_is_automatic():
     raw = _raw("Read: Your bill", "Your message was read.").replace(
         b"Content-Type: text/plain; charset=utf-8", b'Content-Type: multipart/report; report-type=disposition-notification; boundary="x"')
     assert automatic_reason(parse(raw), OWN) == "a machine-written report (multipart/report)"
+
+
+@pytest.mark.parametrize("sender", ["bakery-owner@example.com", "owner.jones@example.com", "request-desk@example.com"])
+def test_people_whose_address_looks_like_a_list_are_answered(sender):
+    assert automatic_reason(parse(_mail(sender=sender)), OWN) is None
