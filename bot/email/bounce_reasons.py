@@ -19,6 +19,10 @@ import re
 from typing import Optional, Tuple
 
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
+# Soft reasons that are about the recipient's mailbox, so that repeated they say the address is
+# dead. Refusals of *our* mail (blocklists, spam filters, authentication, rate limits, our sender
+# address) never add up against a customer's address: they would mark everyone at once.
+ADDRESS_REASONS = HARD_REASONS | {"mailboxfull", "suspend", "expired", "networkerror", "onhold", "undefined"}
 
 # (reason, phrases): checked in this order.
 _REASON_PHRASES: Tuple[Tuple[str, str], ...] = (

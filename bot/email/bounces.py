@@ -130,8 +130,6 @@ def _from_dsn(msg, blocks: List[Dict[str, str]]) -> Optional[Bounce]:
         reason = refused_after_data(reason, words, status)
         if action not in ("failed", "delayed"):
             action = "delayed" if (status or "").startswith("4") or action.startswith("delay") else "failed"
-        if (status or "").startswith("4") and not _DELAY_WORDS.search(subject):
-            action = "failed" if action == "failed" else "delayed"
         recipients.append(BouncedRecipient(address, action, status, _one_line(diagnostic or _words_about(words, address, named)),
                                            reason))
     if not recipients:

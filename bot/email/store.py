@@ -93,10 +93,12 @@ async def claim_outbound(session: AsyncSession, outbound_id: int, attempts: int,
     return result.rowcount == 1
 
 
-async def soft_bounces_since(session: AsyncSession, address: str, since: dt.datetime) -> int:
+async def soft_bounces_since(session: AsyncSession, address: str, since: dt.datetime, reasons: Sequence[str]) -> int:
+    """Soft bounces of ``address`` since ``since`` for one of ``reasons``."""
     result = await session.execute(
         select(func.count(BouncedAddress.id)).where(
-            BouncedAddress.address == address, BouncedAddress.hard.is_(False), BouncedAddress.received_at >= since))
+            BouncedAddress.address == address, BouncedAddress.hard.is_(False), BouncedAddress.received_at >= since,
+            BouncedAddress.reason.in_(list(reasons))))
     return int(result.scalar_one())
 
 

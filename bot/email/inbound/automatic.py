@@ -4,13 +4,10 @@ kept for agents; ``route`` holds it instead of answering."""
 
 from __future__ import annotations
 
-import logging
 from typing import Optional
 
 from bot.email import loop_safety
 from bot.email.inbound.arrival import Arrival, Outcome
-
-logger = logging.getLogger(__name__)
 
 
 async def run(arrival: Arrival, session) -> Optional[Outcome]:

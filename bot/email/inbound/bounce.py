@@ -1,6 +1,6 @@
-"""Filter: a bounce is recorded per failed recipient; a hard one (or the Nth soft one within 30
-days, ``email_soft_bounces_until_hard``) marks the address undeliverable, which pauses dunning
-for it, and tells an agent. Never answered."""
+"""Filter: a bounce is recorded per failed recipient; a hard one (or the Nth soft one about the
+mailbox within 30 days, ``email_soft_bounces_until_hard``) marks the address undeliverable, which
+pauses dunning for it, and tells an agent. Never answered."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import List, Optional
 
 from bot.db.email_models import BouncedAddress, InboundEmail
 from bot.email import bounces, store
+from bot.email.bounce_reasons import ADDRESS_REASONS
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome
 
@@ -60,8 +61,8 @@ async def _undeliverable(session, arrival: Arrival, recipients, *, certain: bool
     for recipient in recipients[:50]:
         address = recipient.address[:254]
         hard = recipient.hard
-        if not hard and recipient.action == "failed":
-            earlier = await store.soft_bounces_since(session, address, since)
+        if not hard and recipient.action == "failed" and recipient.reason in ADDRESS_REASONS:
+            earlier = await store.soft_bounces_since(session, address, since, sorted(ADDRESS_REASONS))
             hard = earlier + 1 >= arrival.settings.email_soft_bounces_until_hard
         session.add(BouncedAddress(address=address, hard=recipient.hard, reason=recipient.reason[:32],
                                    status=(recipient.status or None), inbound_message_id=arrival.message_id,

@@ -74,3 +74,11 @@ async def test_a_bounce_about_a_stranger_changes_nothing_and_tells_nobody(db):
 async def test_ordinary_mail_passes_on(db):
     raw = b"From: Ann <ann@example.com>\r\nSubject: My bill\r\nMessage-ID: <q@example.com>\r\n\r\nWhat do I owe?\r\n"
     assert await run(raw) is None
+
+
+async def test_refusals_of_our_own_mail_never_add_up_against_the_address(db):
+    blocked = "554 5.7.1 Service unavailable; client host [192.0.2.1] blocked using zen.spamhaus.org"
+    for n in (1, 2, 3, 4):
+        outcome = await run(qmail_bounce("li.wei@example.com", blocked, n), NOW + dt.timedelta(hours=n))
+        assert outcome.detail.startswith("soft bounce")
+    assert not (await customer("li.wei@example.com")).email_undeliverable
