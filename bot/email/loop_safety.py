@@ -40,6 +40,11 @@ _PRESENCE_HEADERS = ("list-id", "list-unsubscribe", "x-autoreply", "x-autorespon
                      "x-sympa-to", "x-ezmlm-id", "x-google-group-id", "x-campaign", "x-mailchimp-id",
                      "x-challenge", "x-tmda", "x-boxbe-challenge", "x-askversion", "x-spam-arrest",
                      "x-ms-exchange-generated-message-source", "x-ms-exchange-inbox-rules-loop")
+# Any other header whose name says a machine wrote the message (X-Discourse-Auto-Generated,
+# X-FC-MachineGenerated, X-AutoResponse-From, X-Vacation...).
+_AUTOMATIC_HEADER_NAME_RE = re.compile(
+    r"auto-?(submitted|replied|reply|respon[a-z]*|generated)|autoreply|autorespon|holidayreply|machinegenerated|vacation",
+    re.IGNORECASE)
 _VALUE_HEADERS = {  # header -> values that mean automatic
     "x-precedence": re.compile(r"bulk|list|junk|auto", re.IGNORECASE),
     "x-post-messageclass": re.compile(r"autoresponder", re.IGNORECASE),
@@ -52,6 +57,7 @@ _VALUE_HEADERS = {  # header -> values that mean automatic
 _AUTOMATIC_SUBJECT_RE = re.compile(
     r"^\s*(?:(?:re|aw|sv|vs|wg|fw|fwd|tr|odp|r|ynt)\s*:\s*)*(?:\[[^\]]{0,40}\]\s*)?(?:"
     r"out of (?:the )?office|ooo\b|automatic reply|auto(?:matic|mated)?[- ]?(?:reply|response|answer|antwort|respuesta)"
+    r"|\[?auto[- ]?generated\]?|auto:|risposta non al computer|fuori sede"
     r"|autoreply|vacation(?: reply| notice| message|:)|away from (?:my|the) (?:office|desk)|on (?:holiday|vacation|leave)"
     r"|odpowied[zź] automatyczna|automatyczna odpowied[zź]|nieobecno[sś][cć]|jestem poza biurem|poza biurem|na urlopie"
     r"|tr[aả] l[oờ]i t[uự] [dđ][oộ]ng|th[uư] tr[aả] l[oờ]i t[uự] [dđ][oộ]ng|v[aắ]ng m[aặ]t|ngo[aà]i v[aă]n ph[oò]ng"
@@ -105,6 +111,10 @@ def automatic_reason(email: InboundEmail, own_addresses: Iterable[str] = ()) -> 
     for name in _PRESENCE_HEADERS:
         if name in headers:
             return f"{_title(name)} header present"
+    named = next((n for n in (email.header_names or [])
+                  if n != "auto-submitted" and _AUTOMATIC_HEADER_NAME_RE.search(n)), None)  # "Auto-Submitted: no" is a person
+    if named is not None:
+        return f"{_title(named)} header present"
     for name, pattern in _VALUE_HEADERS.items():
         if name in headers and pattern.search(headers[name] or ""):
             return f"{_title(name)}: {headers[name][:40]}"

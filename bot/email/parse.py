@@ -91,6 +91,7 @@ class InboundEmail:
     problems: List[str] = field(default_factory=list)
     truncated: bool = False
     raw: bytes = field(default=b"", repr=False, compare=False)
+    header_names: List[str] = field(default_factory=list)  # every header field's name, lower-case
 
     @property
     def reply_address(self) -> Optional[str]:
@@ -178,10 +179,18 @@ def _parse(raw: bytes, max_text_chars: int) -> InboundEmail:
         problems=_dedupe(problems + _defects(msg)),
         truncated=truncated,
         raw=raw,
+        header_names=_header_names(msg),
     )
 
 
 # -- headers -----------------------------------------------------------------
+
+
+def _header_names(msg) -> List[str]:
+    try:
+        return list(dict.fromkeys(hdr.one_line(str(name)).lower()[:80] for name in msg.keys()))[:200]
+    except Exception:
+        return []
 
 
 def _content_type(part) -> str:

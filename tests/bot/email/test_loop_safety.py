@@ -164,3 +164,19 @@ def test_any_machine_report_is_automatic():
 @pytest.mark.parametrize("sender", ["bakery-owner@example.com", "owner.jones@example.com", "request-desk@example.com"])
 def test_people_whose_address_looks_like_a_list_are_answered(sender):
     assert automatic_reason(parse(_mail(sender=sender)), OWN) is None
+
+
+@pytest.mark.parametrize("header", ["X-Discourse-Auto-Generated: marked", "X-FC-MachineGenerated: true",
+                                    "X-AutoResponder-From: a@b", "X-Vacation: on"])
+def test_any_header_named_for_a_machine(header):
+    assert automatic_reason(parse(_raw("Hello", "Hi", header + "\r\n")), OWN).endswith("header present")
+
+
+@pytest.mark.parametrize("subject", ["[AUTO GENERATED] Your ticket", "Auto: Your bill", "Risposta Non al computer: fattura"])
+def test_more_automatic_subjects(subject):
+    assert automatic_reason(parse(_raw(subject, "x")), OWN).startswith("automatic subject")
+
+
+@pytest.mark.parametrize("subject", ["Autopay question", "Auto insurance", "Automobile bill"])
+def test_subjects_that_only_start_like_auto_are_people(subject):
+    assert automatic_reason(parse(_raw(subject, "Can you help?")), OWN) is None
