@@ -74,9 +74,9 @@ _COMPILED = tuple((reason, re.compile(phrases, re.IGNORECASE)) for reason, phras
 
 # Status codes (RFC 3463) that name the address itself, when the words said nothing we know.
 _HARD_STATUS = re.compile(r"^5\.1\.(1|2|3|6|10)$")
+_SENDER_STATUS = re.compile(r"^\d\.1\.[78]$")
 _STATUS_REASONS = (
     (re.compile(r"^\d\.2\.2$"), "mailboxfull"),
-    (re.compile(r"^\d\.1\.[78]$"), "rejected"),
     (re.compile(r"^\d\.2\.1$"), "suspend"),
     (re.compile(r"^\d\.7\.\d+$"), "blocked"),
     (re.compile(r"^\d\.4\.\d+$"), "networkerror"),
@@ -95,6 +95,8 @@ _AFTER_DATA = re.compile(r"in reply to (the )?end of data|>>> data\s*\n<<< [45]\
 def reason_for(diagnostic: Optional[str], status: Optional[str]) -> str:
     """A sisimai-style reason name; "undefined" when neither words nor code say anything."""
     text = diagnostic or ""
+    if status and _SENDER_STATUS.match(status):
+        return "rejected"  # RFC 3463 X.1.7/X.1.8: our sender address was refused, whatever the words say
     for reason, pattern in _COMPILED:
         if pattern.search(text):
             return reason

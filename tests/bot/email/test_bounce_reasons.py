@@ -24,6 +24,7 @@ from bot.email.bounce_reasons import is_hard, reason_for, refused_after_data
     ("501 5.1.8 Sender address rejected: Domain not found", "5.1.8", "rejected"),
     ("550 5.2.1 The email account that you tried to reach is disabled.", "5.2.1", "suspend"),
     ("Cannot send message for 5 days", None, "expired"),
+    ("550 5.1.7 No such domain sender.example", "5.1.7", "rejected"),  # RFC 3463 X.1.7: the sender's address
     ("", "5.2.2", "mailboxfull"),
     ("", "5.1.1", "userunknown"),
     ("", None, "undefined"),
