@@ -2,7 +2,7 @@
 
 Real parts: a private Dovecot IMAP server holding the inbox, an aiosmtpd SMTP
 server receiving the replies, the hub's email channel (fetch, parse, store,
-thread, route, outbox, send) on a fresh SQLite or PostgreSQL database. Rasa is
+thread, route, outbound queue, send) on a fresh SQLite or PostgreSQL database. Rasa is
 replaced by a stand-in HTTP server that answers at once, so the figure is the
 hub's own throughput; pass --rasa-url to put a running Rasa server behind it
 instead (then Rasa's speed dominates).

@@ -260,6 +260,8 @@ class Settings:
     email_poll_seconds: float = 5.0
     # Most automatic replies one address gets in 24 hours (RFC 3834 loop safety).
     email_auto_reply_cap: int = 5
+    # This many soft bounces of one address within 30 days count as a hard bounce (undeliverable).
+    email_soft_bounces_until_hard: int = 3
     verification_max_attempts: int = 3
     max_extension_days: int = 14
     secret_hash_iterations: int = 120_000
@@ -358,6 +360,7 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "IMAP_FOLDER": (str, "imap_folder", False),
     "EMAIL_POLL_SECONDS": (_positive_float, "email_poll_seconds", False),
     "EMAIL_AUTO_REPLY_CAP": (_positive_int, "email_auto_reply_cap", False),
+    "EMAIL_SOFT_BOUNCES_UNTIL_HARD": (_positive_int, "email_soft_bounces_until_hard", False),
     "VERIFICATION_MAX_ATTEMPTS": (_positive_int, "verification_max_attempts", False),
     "MAX_EXTENSION_DAYS": (_positive_int, "max_extension_days", False),
     "SECRET_HASH_ITERATIONS": (_positive_int, "secret_hash_iterations", False),

@@ -23,7 +23,7 @@ from typing import Dict, List, Mapping, Optional
 import aiohttp
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.mail import email_status
+from bot.email import email_status
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The email channel's records: every inbound message once (keyed by Message-ID),
-the thread each email conversation belongs to, and the outbox of what we send."""
+the thread each email conversation belongs to, and the outbound queue of what we send, and the addresses that bounced."""
 
 from __future__ import annotations
 
@@ -66,3 +66,19 @@ class OutboundEmail(Base):
     last_error = Column(Text)
     created_at = Column(DateTime(timezone=True), nullable=False)
     sent_at = Column(DateTime(timezone=True))
+
+
+class BouncedAddress(Base):
+    """One failed recipient of one bounce: repeated soft bounces of an address make it hard."""
+
+    __tablename__ = "bounced_addresses"
+
+    id = Column(Integer, primary_key=True)
+    address = Column(String(254), nullable=False, index=True)
+    hard = Column(Boolean, nullable=False)
+    # Why, as bot.email.bounce_reasons names it (userunknown, mailboxfull, blocked...), and the status code.
+    reason = Column(String(32), nullable=False)
+    status = Column(String(16))
+    # The bounce's Message-ID (as stored in inbound_emails).
+    inbound_message_id = Column(String(255), nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False)

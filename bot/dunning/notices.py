@@ -14,7 +14,8 @@ from bot.dunning import render, schedule
 from bot.dunning.claims import Claim
 from bot.dunning.data import Account, AttemptRow, CardRow, OpenInvoice, PromiseRow
 from bot.dunning.policy import Policy, Stage
-from bot.mail.compose import HeaderInjection
+from bot.email import compose, threads
+from bot.email.errors import HeaderInjection
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ def reminder(ctx: Context, invoice: OpenInvoice, stage: Stage) -> Outgoing:
                "stage": {"name": stage.name, "day": stage.day}}
     key = f"reminder:{invoice.number}:{stage.name}"
     rendered = render.render(ctx.policy.templates_dir, stage.template, stage.subject, context)
-    domain = render.compose.domain_of(ctx.settings.sender_address)
+    domain = compose.domain_of(ctx.settings.sender_address)
     message = render.compose_email(ctx.settings, invoice.account.email, rendered, key,
-                                   thread=render.thread_root(invoice.number, domain))
+                                   thread=threads.reminder_thread_root(invoice.number, domain))
     adds_fee = fee is not None and fee > invoice.late_fee
     detail = {"channel": stage.channel, "invoice_number": invoice.number, "fee": str(fee) if adds_fee else None,
               "hand_to_person": stage.hand_to_person, "days_overdue": invoice.days_overdue(ctx.today),
@@ -120,9 +121,9 @@ def update_card(ctx: Context, invoice: OpenInvoice, attempt: AttemptRow, card: C
                            "reason": render.DECLINE_WORDS.get(attempt.decline_code or "", "the bank declined it")}}
     rendered = render.render(ctx.policy.templates_dir, ctx.policy.update_card_template,
                              ctx.policy.update_card_subject, context)
-    domain = render.compose.domain_of(ctx.settings.sender_address)
+    domain = compose.domain_of(ctx.settings.sender_address)
     message = render.compose_email(ctx.settings, invoice.account.email, rendered, key,
-                                   thread=render.thread_root(invoice.number, domain))
+                                   thread=threads.reminder_thread_root(invoice.number, domain))
     claim = Claim(key, "update_card", invoice.account.id, invoice.id, None, message["Message-ID"],
                   {"attempt_id": attempt.id, "to": invoice.account.email})
     return Outgoing(claim, invoice.account.email, message, f"update-card email for {invoice.number}")

@@ -10,7 +10,7 @@ from bot.db import session_scope
 from bot.db.queries import normalize_invoice_number
 from bot.dunning import data, notices, render
 from bot.dunning.policy import Policy
-from bot.mail.compose import HeaderInjection
+from bot.email.errors import HeaderInjection
 
 HEADERS = ("From", "To", "Reply-To", "Subject", "Message-ID", "References", "Auto-Submitted")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import functools
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from email.message import EmailMessage
@@ -20,7 +19,7 @@ from typing import Any, Dict, Optional
 import jinja2
 
 from bot.dunning.data import CardRow, OpenInvoice
-from bot.mail import compose
+from bot.email import compose
 from bot.nlu.amounts import format_money
 
 # Plain words for the gateway's decline codes, for the update-card email.
@@ -34,11 +33,6 @@ DECLINE_WORDS = {
     "insufficient_funds": "there were not enough funds",
     "processing_error": "the bank had a processing error",
 }
-
-
-# Message-IDs of our letters: "<reminder.INV-20015.firm@...>", the thread root "<dunning.INV-20015@...>",
-# "<update-card.INV-20015.7@...>", and the seed's older "<reminder-INV-20015-firm@...>".
-_REMINDER_ID = re.compile(r"<?(?:reminder|update-card|dunning)[.-](INV-\d+)[.@-]")
 
 
 class TemplateProblem(ValueError):
@@ -131,17 +125,6 @@ def card_context(card: CardRow) -> Dict[str, Any]:
     brand = {"amex": "American Express", "mastercard": "Mastercard", "visa": "Visa"}.get(card.brand, card.brand.title())
     return {"card": {"brand": brand, "last4": card.last4,
                      "expiry": f"{dt.date(card.exp_year, card.exp_month, 1):%B %Y}"}}
-
-
-def thread_root(invoice_number: str, domain: str) -> str:
-    """The Message-ID every letter about one invoice refers to, so they form one thread."""
-    return compose.message_id(f"dunning.{invoice_number}", domain)
-
-
-def invoice_number_in(message_id: str) -> Optional[str]:
-    """The invoice a reminder's Message-ID (or its thread root) is about, for threading replies back."""
-    match = _REMINDER_ID.match((message_id or "").strip())
-    return match.group(1) if match else None
 
 
 def compose_email(settings, to: str, rendered: Rendered, key: str, thread: Optional[str] = None) -> EmailMessage:

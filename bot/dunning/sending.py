@@ -17,7 +17,8 @@ from typing import Awaitable, Callable, List, Optional, Sequence
 from bot.db import session_scope
 from bot.dunning import claims, records
 from bot.dunning.notices import Outgoing
-from bot.mail import send
+from bot.email import transport
+from bot.email.errors import SendError, TemporaryFailure
 
 logger = logging.getLogger(__name__)
 Deliver = Callable[..., Awaitable[str]]
@@ -50,7 +51,7 @@ async def _bounded(limit: int, items: Sequence, work: Callable[[object], Awaitab
 
 async def send_letters(url: str, settings, run_id: str, letters: Sequence[Outgoing], now: dt.datetime,
                        deliver: Deliver = None, batch: int = 200) -> SendResult:
-    deliver = deliver or send.deliver
+    deliver = deliver or transport.deliver
     result = SendResult()
     for start in range(0, len(letters), batch):
         chunk = letters[start:start + batch]
@@ -68,11 +69,11 @@ async def send_letters(url: str, settings, run_id: str, letters: Sequence[Outgoi
                 return
             try:
                 await deliver(letter.message, settings)
-            except send.SendError as exc:
+            except SendError as exc:
                 failed.append(letter)
                 result.failed.append(f"{letter.label} to {letter.to}: {exc}")
                 logger.warning("dunning: %s not sent: %s", letter.label, exc)
-                if isinstance(exc, send.TemporaryFailure):
+                if isinstance(exc, TemporaryFailure):
                     result.stopped = f"stopped sending: {exc}"
                     stop.set()
                 return

@@ -1,5 +1,23 @@
-"""The email inbox: parsing inbound mail, loop safety, bounces and the IMAP client.
+"""Email: one package for mail in and out.
 
-Pure modules (no I/O): ``parse``, ``quotes``, ``loop_safety``, ``bounces``.
-Network: ``imap`` (a thin aioimaplib wrapper).
+Out:  ``compose`` (pure: a MIME message), ``transport`` (SMTP, or an .eml file in
+      the outbox folder when no SMTP server is set), ``outbound_queue`` (the
+      conversation replies waiting to be sent, retried with backoff), ``errors``.
+In:   ``imap`` (the mailbox), ``parse`` / ``headers`` / ``charsets`` / ``html_text``
+      (raw bytes to one plain message), the recognisers ``bounces``
+      (+ ``bounce_reasons``), ``feedback_reports`` and ``loop_safety`` (pure), and
+      ``inbound`` (the filter chain: dedupe, bounce, feedback report, automatic,
+      thread, route). ``quotes`` strips quoted text; ``threads`` says which
+      conversation a message belongs to (including replies to payment reminders).
+``channel`` runs the inbox and the queue inside the hub.
 """
+
+
+def email_status(settings) -> str:
+    """One line for start-up: where mail comes from and goes to."""
+    outgoing = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
+                else f"written to {settings.mail_outbox_dir} (no BOT_SMTP_HOST)")
+    if not settings.email_enabled:
+        return f"Email inbox: off (set BOT_IMAP_HOST to answer a mailbox); outgoing mail: {outgoing}"
+    return (f"Email inbox: {settings.imap_username} at {settings.imap_host}:{settings.imap_port}/"
+            f"{settings.imap_folder}; outgoing mail: {outgoing}")

@@ -1,5 +1,5 @@
 """The email channel inside the hub: watches the IMAP inbox (IDLE where the
-server offers it, polling otherwise) and runs the outbox.
+server offers it, polling otherwise) and runs the outbound queue.
 
 A message is marked processed on the server only after the inbox stored it, so a
 crash between fetching and storing loses nothing (it is fetched again) and a
@@ -15,8 +15,8 @@ from typing import Callable, List
 
 from bot.config import Settings
 from bot.email.imap import ImapError, ImapInbox
-from bot.email.inbox import Inbox, Outcome
-from bot.email.outbox import EmailOutbox
+from bot.email.inbound import Inbox, Outcome
+from bot.email.outbound_queue import OutboundQueue
 from bot.hub.loops import Loop
 from bot.hub.routing import Router
 
@@ -27,7 +27,7 @@ class EmailChannel:
     def __init__(self, settings: Settings, router: Router, clock: Callable[[], dt.datetime]) -> None:
         self.settings = settings
         self.inbox = Inbox(settings, router, clock)
-        self.outbox = EmailOutbox(settings, router.db_url, router.busy, clock)
+        self.outbound = OutboundQueue(settings, router.db_url, router.busy, clock)
         # One pass of this loop is the whole watch; Loop gives it the stop signal and grace period.
         self.inbox_loop = Loop("email inbox", self.watch_inbox, settings.email_poll_seconds)
 
@@ -50,7 +50,7 @@ class EmailChannel:
             logger.info("email %s: %s %s", outcome.message_id, outcome.action, outcome.detail)
             outcomes.append(outcome)
         if outcomes:
-            self.outbox.loop.wake.set()
+            self.outbound.loop.wake.set()
         return outcomes
 
     async def watch_inbox(self) -> None:
@@ -76,8 +76,8 @@ class EmailChannel:
 
     def start(self) -> None:
         self.inbox_loop.start()
-        self.outbox.loop.start()
+        self.outbound.loop.start()
 
     async def stop(self) -> None:
         await self.inbox_loop.stop()
-        await self.outbox.loop.stop()
+        await self.outbound.loop.stop()

@@ -66,24 +66,54 @@ def all_msgids(value: Optional[str]) -> List[str]:
     return tokens
 
 
+_LOOSE_ADDR_RE = re.compile(r"[^\s<>()\[\],;:\"\\@]{1,128}@[A-Za-z0-9.\-]{1,255}\.[A-Za-z]{2,63}")
+
+
 def sender(msg, problems: List[str]) -> Tuple[Optional[str], Optional[str]]:
+    """Who wrote: From, read leniently (``Big Bug bb@bug.com`` without angle brackets, encoded
+    words); when From has no usable address, Sender, then Reply-To. (None, None) when none has one."""
+    for name in ("from", "sender", "reply-to"):
+        found = _first_address(msg, name, problems)
+        if found is not None:
+            if name != "from":
+                problems.append(f"no usable From address; using {name.title()}")
+            return found
+        if name == "from":
+            try:
+                present = bool(msg.get_all("from"))
+            except Exception:
+                present = False
+            problems.append("unusable From address" if present else "missing From")
+    return None, None
+
+
+def _first_address(msg, name: str, problems: List[str]) -> Optional[Tuple[str, Optional[str]]]:
     try:
-        values = msg.get_all("from") or []
+        values = [str(v) for v in (msg.get_all(name) or [])]
     except Exception:
         values = []
     if not values:
-        problems.append("missing From")
-        return None, None
-    pairs = getaddresses([str(v) for v in values])
-    good = [(name, addr) for name, addr in pairs if valid_addr(addr)]
+        return None
+    good = [(display, addr) for display, addr in getaddresses(values) if valid_addr(addr)]
     if not good:
-        problems.append("unusable From address")
-        return None, None
-    if len(good) > 1:
+        good = _loose_addresses(values, name, problems)
+    if not good:
+        return None
+    if len(good) > 1 and name == "from":
         problems.append("more than one From address; using the first")
-    name, addr = good[0]
-    display = decode_words(name, "From name", problems) if name else ""
-    return addr.lower(), (display or None)
+    display, addr = good[0]
+    display = decode_words(display, f"{name} name", problems) if display else ""
+    return addr.lower(), (display.strip('" ') or None)
+
+
+def _loose_addresses(values: List[str], name: str, problems: List[str]) -> List[Tuple[str, str]]:
+    """An address written without angle brackets ("Big Bug bb@bug.com"): the words around it are the name."""
+    text = decode_words(" ".join(values), name, problems)
+    match = _LOOSE_ADDR_RE.search(text)
+    if not match or not valid_addr(match.group(0)):
+        return []
+    display = (text[:match.start()] + " " + text[match.end():]).strip(" <>()\"'")
+    return [(re.sub(r"\s+", " ", display), match.group(0))]
 
 
 def addresses(msg, name: str, problems: List[str]) -> List[str]:

@@ -23,11 +23,14 @@ import re
 from typing import List, Optional
 
 # "On Mon, 16 Nov 2026 at 10:00, Northwind Billing <billing@…> wrote:" and its
-# translations; Gmail and Apple Mail may wrap it over two or three lines.
+# translations (our customers write Polish and Vietnamese too); Gmail and Apple
+# Mail may wrap it over two or three lines.
 _ATTRIBUTION_RE = re.compile(
     r"^\s*(On\b.{0,400}\bwrote|Am\b.{0,400}\bschrieb.{0,100}|Le\b.{0,400}\ba écrit"
     r"|El\b.{0,400}\bescribió|Op\b.{0,400}\bschreef.{0,100}|Il\b.{0,400}\bha scritto"
-    r"|Em\b.{0,400}\bescreveu)\s*:\s*$",
+    r"|Em\b.{0,400}\bescreveu|(Dnia|W dniu)\b.{0,400}\bnapisał(\(a\)|a)?|Vào\b.{0,400}\bđã viết"
+    r"|Den\b.{0,400}\bskrev.{0,100}|D(ne|en)\b.{0,400}\bnapsal(\(a\)|a)?"
+    r"|.{0,400}<[^<>@\s]+@[^<>\s]+>.{0,100}写道|\d{4}年.{0,300}<[^<>@\s]+@[^<>\s]+>.{0,40})\s*[:：]\s*$",
     re.IGNORECASE,
 )
 _ORIGINAL_RE = re.compile(
@@ -37,9 +40,12 @@ _ORIGINAL_RE = re.compile(
 )
 _BEGIN_FORWARD_RE = re.compile(r"^\s*Begin forwarded message:\s*$", re.IGNORECASE)
 _UNDERSCORES_RE = re.compile(r"^\s*_{10,}\s*$")
-_HEADER_FROM_RE = re.compile(r"^\s*\**(From|Von|De|Van)\**\s*:\s*\S", re.IGNORECASE)
+# Outlook's header block above a pasted original, in our customers' languages (English, German,
+# French, Spanish, Dutch, Polish, Vietnamese, Danish/Norwegian/Swedish, Czech).
+_HEADER_FROM_RE = re.compile(r"^\s*\**(From|Von|De|Van|Od|Từ|Fra|Från)\**\s*:\s*\S", re.IGNORECASE)
 _HEADER_OTHER_RE = re.compile(
-    r"^\s*\**(Sent|Date|To|Subject|Cc|Gesendet|Datum|An|Betreff|Envoyé|Objet|Enviado|Asunto)\**\s*:",
+    r"^\s*\**(Sent|Date|To|Subject|Cc|Gesendet|Datum|An|Betreff|Envoyé|Objet|Enviado|Asunto|Verzonden|Aan|Onderwerp"
+    r"|Wysłano|Do|Temat|DW|Đã gửi|Đến|Chủ đề|Sendt|Til|Emne|Skickat|Till|Ämne|Odesláno|Komu|Předmět)\**\s*:",
     re.IGNORECASE,
 )
 _QUOTED_RE = re.compile(r"^\s*>")
@@ -54,7 +60,8 @@ _SIGN_OFF_RE = re.compile(
     r"^\s*(thanks|thank you|many thanks|thanks again|thanks in advance|cheers|regards|best"
     r"|best regards|kind regards|warm regards|best wishes|sincerely|yours sincerely"
     r"|yours truly|all the best|with thanks|take care|mit freundlichen grüßen|viele grüße"
-    r"|cordialement)\s*[,.!]?\s*$",
+    r"|cordialement|pozdrawiam|z poważaniem|z powazaniem|trân trọng|thân ái|med venlig hilsen|hilsen|mvh"
+    r"|med vänlig hälsning|hälsningar|s pozdravem|saludos|un saludo|met vriendelijke groet|groeten)\s*[,.!]?\s*$",
     re.IGNORECASE,
 )
 _MAX_SIGNATURE_LINES = 15

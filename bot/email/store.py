@@ -8,8 +8,9 @@ from typing import List, Optional, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.email_models import EmailThread, InboundEmail, OutboundEmail
+from bot.db.email_models import BouncedAddress, EmailThread, InboundEmail, OutboundEmail
 from bot.db.hub_models import Conversation, Message
+from bot.db.models import Customer
 
 
 async def inbound_by_message_id(session: AsyncSession, message_id: str) -> Optional[InboundEmail]:
@@ -90,3 +91,19 @@ async def claim_outbound(session: AsyncSession, outbound_id: int, attempts: int,
                                     OutboundEmail.status == "queued")
         .values(attempts=attempts + 1, next_attempt_at=now + hold).execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+async def soft_bounces_since(session: AsyncSession, address: str, since: dt.datetime, reasons: Sequence[str]) -> int:
+    """Soft bounces of ``address`` since ``since`` for one of ``reasons``."""
+    result = await session.execute(
+        select(func.count(BouncedAddress.id)).where(
+            BouncedAddress.address == address, BouncedAddress.hard.is_(False), BouncedAddress.received_at >= since,
+            BouncedAddress.reason.in_(list(reasons))))
+    return int(result.scalar_one())
+
+
+async def mark_customers(session: AsyncSession, addresses: Sequence[str], **values) -> None:
+    """Sets ``values`` (email_undeliverable, reminders_opt_out) on every customer with one of these addresses."""
+    if addresses:
+        await session.execute(update(Customer).where(func.lower(Customer.email).in_([a.lower() for a in addresses]))
+                              .values(**values).execution_options(synchronize_session=False))

@@ -2,7 +2,9 @@
 
 First the Message-IDs it answers (In-Reply-To, then References, newest first),
 then the conversation token we put in every subject (``[ref:abcd1234ef]``); a mail
-with neither starts a new conversation.
+with neither starts a new conversation. Payment reminders thread by invoice: every
+letter about one invoice refers to one root Message-ID, and a reply's references
+say which invoice it is about.
 """
 
 from __future__ import annotations
@@ -10,9 +12,25 @@ from __future__ import annotations
 import re
 from typing import Iterable, List, Optional
 
+from bot.email import compose
+
 _TOKEN = re.compile(r"\[ref:([0-9a-f]{10})\]", re.IGNORECASE)
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 MAX_REFERENCES = 20
+# Message-IDs of our letters: "<reminder.INV-20015.firm@...>", the thread root "<dunning.INV-20015@...>",
+# "<update-card.INV-20015.7@...>", and the seed's older "<reminder-INV-20015-firm@...>".
+_REMINDER_ID = re.compile(r"<?(?:reminder|update-card|dunning)[.-](INV-\d+)[.@-]")
+
+
+def reminder_thread_root(invoice_number: str, domain: str) -> str:
+    """The Message-ID every letter about one invoice refers to, so they form one thread."""
+    return compose.message_id(f"dunning.{invoice_number}", domain)
+
+
+def invoice_number_in(message_id: str) -> Optional[str]:
+    """The invoice a reminder's Message-ID (or its thread root) is about, for threading replies back."""
+    match = _REMINDER_ID.match((message_id or "").strip())
+    return match.group(1) if match else None
 
 
 def token_for(public_id: str) -> str:

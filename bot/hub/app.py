@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.mail import email_status
+from bot.email import email_status
 from bot.db import dispose_engines, session_scope
 from bot.hub import console_api
 from bot.hub.agent_desk import AgentDesk
@@ -97,7 +97,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
 
         email_channel = EmailChannel(settings, router, utcnow)
     if email_channel is not None:
-        delivery.on_email = email_channel.outbox.loop.wake.set
+        delivery.on_email = email_channel.outbound.loop.wake.set
     WidgetChannel(sio, router)
     ConsoleSocket(sio, desk)
 

@@ -14,7 +14,7 @@ from bot.hub.replies import socket_message
 class SocketDelivery:
     """Widget customers and console agents over socket.io (Redis fans out between hubs).
 
-    Email customers get their messages from the email outbox, which collects whole
+    Email customers get their messages from the outbound email queue, which collects whole
     turns from the store; ``on_email`` only wakes it.
     """
 

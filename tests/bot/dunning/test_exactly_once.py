@@ -10,7 +10,7 @@ from bot.db import session_scope
 from bot.db.dunning_models import DunningClaim
 from bot.dunning import claims
 from bot.dunning.claims import Claim
-from bot.mail import send
+from bot.email import transport
 from tests.bot.dunning.conftest import at
 
 
@@ -19,7 +19,7 @@ async def test_two_overlapping_runs_send_each_letter_once(world):
 
     async def slow_deliver(message, settings):
         await asyncio.sleep(0.02)  # keep both runs in flight together
-        return await send.deliver(message, settings)
+        return await transport.deliver(message, settings)
 
     first, second = await asyncio.gather(world.run(at(0), deliver=slow_deliver),
                                          world.run(at(0), deliver=slow_deliver))
@@ -57,7 +57,7 @@ async def test_a_crash_between_sending_and_recording_neither_loses_the_record_no
     made = await world.customer([3], sent=["upcoming"])
 
     async def deliver_then_die(message, settings):
-        await send.deliver(message, settings)
+        await transport.deliver(message, settings)
         raise PowerCut()
 
     with pytest.raises(PowerCut):

@@ -204,6 +204,7 @@ def test_postfix_dsn_hard_bounce():
                 status="5.1.1",
                 diagnostic="smtp; 550 5.1.1 <gone@customer.example>: Recipient address rejected: "
                 "User unknown in virtual mailbox table",
+                reason="userunknown",
             )
         ],
         original_message_id="reminder-1042.stage1@northwind.example",
@@ -228,15 +229,16 @@ def test_exim_delayed_dsn_is_soft():
     assert bounce.certain
     assert not bounce.hard
     assert bounce.recipients == [
-        BouncedRecipient("slow@busy.example", "delayed", "4.2.2", "smtp; 451 4.2.2 Mailbox temporarily over quota")
+        BouncedRecipient("slow@busy.example", "delayed", "4.2.2", "smtp; 451 4.2.2 Mailbox temporarily over quota",
+                         "mailboxfull")
     ]
     assert bounce.original_message_id == "reminder-2001.stage2@northwind.example"
 
 
-def test_old_style_exim_bounce_is_recognised_but_uncertain():
+def test_old_style_exim_bounce_names_its_failed_recipient():
     bounce = parse_bounce(EXIM_PLAIN_BOUNCE)
     assert bounce is not None
-    assert not bounce.certain
+    assert bounce.certain and bounce.source == "text"
     assert bounce.addresses == ["closed@old.example"]
     assert bounce.recipients[0].status == "5.1.1"
     assert bounce.hard
@@ -244,10 +246,10 @@ def test_old_style_exim_bounce_is_recognised_but_uncertain():
     assert bounce.original_message_id == "reminder-3003.stage3@northwind.example"
 
 
-def test_plain_bounce_without_failed_recipients_header():
+def test_plain_bounce_without_failed_recipients_header_reads_the_servers_words():
     raw = EXIM_PLAIN_BOUNCE.replace(b"X-Failed-Recipients: closed@old.example\r\n", b"")
     bounce = parse_bounce(raw)
-    assert bounce is not None and not bounce.certain
+    assert bounce is not None and bounce.certain
     assert bounce.addresses == ["closed@old.example"]
 
 
@@ -286,10 +288,10 @@ def test_read_receipt_is_not_a_bounce():
     assert parse_bounce(raw) is None
 
 
-def test_report_of_wrong_type_from_mailer_daemon_is_an_uncertain_bounce():
+def test_report_of_wrong_type_is_still_read_from_its_delivery_status_fields():
     raw = POSTFIX_DSN.replace(b"report-type=delivery-status", b"report-type=something-else")
     bounce = parse_bounce(raw)
-    assert not bounce.certain
+    assert bounce.certain and bounce.source == "dsn"
     assert bounce.addresses == ["gone@customer.example"]  # never our own address from the returned headers
     assert bounce.hard
     assert bounce.original_message_id == "reminder-1042.stage1@northwind.example"
@@ -300,3 +302,53 @@ def test_garbage_never_raises():
         result = parse_bounce(raw)
         assert result is None or isinstance(result, Bounce)
     assert parse_bounce(None) is None
+
+
+# -- issue 13: plain-text reports of real servers -------------------------------------------------
+
+QMAIL_TWO = (
+    b"Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.com\r\nTo: billing@northwind.example\r\nSubject: failure notice\r\n\r\n"
+    b"Hi. This is the qmail-send program at mx.example.com.\r\n"
+    b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+    b"<gone@example.jp>:\r\n192.0.2.153 does not like recipient.\r\nRemote host said: 550 5.1.1 <gone@example.jp>... User Unknown\r\n\r\n"
+    b"<full@example.jp>:\r\n192.0.2.153 does not like recipient.\r\nRemote host said: 552 5.2.2 <full@example.jp>... Mailbox full\r\n\r\n"
+    b"--- Below this line is a copy of the message.\r\n\r\nMessage-ID: <r9@northwind.example>\r\n"
+    b"From: billing@northwind.example\r\nTo: gone@example.jp, full@example.jp\r\n\r\nHi\r\n")
+
+
+def test_qmail_names_each_recipient_with_its_own_reason():
+    bounce = parse_bounce(QMAIL_TWO)
+    assert bounce.certain and bounce.source == "text"
+    assert [(r.address, r.reason, r.status, r.hard) for r in bounce.recipients] == [
+        ("gone@example.jp", "userunknown", "5.1.1", True), ("full@example.jp", "mailboxfull", "5.2.2", False)]
+    assert bounce.original_message_id == "r9@northwind.example"
+
+
+def test_amazon_ses_bounce_notification():
+    raw = (b"From: no-reply@sns.amazonaws.com\r\nSubject: AWS Notification Message\r\n\r\n"
+           b'{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General",'
+           b'"bouncedRecipients":[{"emailAddress":"gone@example.com","status":"5.1.1",'
+           b'"diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},"mail":{"messageId":"0101abc"}}\r\n')
+    bounce = parse_bounce(raw)
+    assert bounce.source == "ses" and bounce.addresses == ["gone@example.com"] and bounce.hard
+
+
+def test_a_report_whose_boundary_is_wrong_is_still_read():
+    raw = POSTFIX_DSN.replace(b'boundary="', b'boundary="WRONG', 1)
+    bounce = parse_bounce(raw)
+    assert bounce.addresses == ["gone@customer.example"] and bounce.hard
+
+
+def test_only_our_returned_message_names_the_recipient_so_it_is_a_guess():
+    raw = (b"From: MAILER-DAEMON@mx.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+           b'Content-Type: multipart/mixed; boundary="M"\r\n\r\n--M\r\nContent-Type: text/plain\r\n\r\n'
+           b"Your message could not be delivered.\r\n--M\r\nContent-Type: message/rfc822\r\n\r\n"
+           b"From: billing@northwind.example\r\nTo: ann@example.com\r\nMessage-ID: <r1@northwind.example>\r\n\r\nHi\r\n--M--\r\n")
+    bounce = parse_bounce(raw)
+    assert bounce.addresses == ["ann@example.com"] and not bounce.certain
+    assert "no failed recipient named; taken from the returned message" in bounce.problems
+
+
+def test_a_customer_asking_about_an_undelivered_email_is_no_bounce():
+    question = b"From: ann@example.com\r\nSubject: Returned mail?\r\n\r\nMy email could not be delivered to bob@example.com, why?\r\n"
+    assert parse_bounce(question) is None

@@ -10,12 +10,13 @@ import email.utils
 import uuid
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bot.db import conversations as conversation_store
 from bot.db import hub_seed, queries, session_scope
 from bot.db.email_models import InboundEmail, OutboundEmail
 from bot.db.hub_models import Message, Note
+from bot.db.models import Customer
 from bot.hub.app import EMAIL
 from tests.bot.hub.conftest import PASSWORD, clear_hub_tables, start_hub
 from tests.bot.hub.fakes import ScriptedRasa, handoff_reply
@@ -296,7 +297,7 @@ async def test_smtp_refusals_are_retried_and_never_dropped(email_hub):
     email_hub.smtp.refuse(None)
     async with session_scope() as session:  # don't wait out the backoff in a test
         (await session.execute(select(OutboundEmail))).scalar_one().next_attempt_at = dt.datetime.now(dt.timezone.utc)
-    email_hub.app[EMAIL].outbox.loop.wake.set()
+    email_hub.app[EMAIL].outbound.loop.wake.set()
     await eventually(lambda: sent_to(email_hub.smtp, "li.wei@example.com"), 15)
     (row,) = await outbound()
     assert row.status == "sent"
@@ -346,3 +347,99 @@ async def test_a_bounced_payment_reminder_goes_to_the_agents_queue(email_hub):
     async with session_scope() as session:
         assert (await queries.find_customer(session, "AC-100005")).email_undeliverable
     await agent.close()
+
+
+async def _until(check, timeout: float = 10.0):
+    """Awaits ``check()`` until it is truthy (the inbox works in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def _queue_items(email_hub):
+    agent = await email_hub.login()
+
+    async def queue():
+        async with agent.get("/api/queue") as response:
+            return (await response.json())["queue"]
+    items = await _until(queue)
+    await agent.close()
+    return items
+
+
+async def _li_and_open_invoice():
+    async with session_scope() as session:
+        # The PostgreSQL database is shared by the session's tests: start from a deliverable address.
+        await session.execute(update(Customer).where(Customer.account_number == "AC-100005")
+                              .values(email_undeliverable=False, reminders_opt_out=False))
+    async with session_scope() as session:
+        li = await queries.find_customer(session, "AC-100005")
+        (invoice,) = [i for i in await queries.invoices_for(session, li.id) if i.amount_due > 0]
+    return li, invoice
+
+
+async def test_a_qmail_plain_text_bounce_of_a_reminder_marks_the_address(email_hub):
+    li, invoice = await _li_and_open_invoice()
+    bounce = (
+        "Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.com\r\nTo: billing@northwind.example\r\n"
+        "Subject: failure notice\r\nMessage-ID: <qmail-1@mx.example.com>\r\n\r\n"
+        "Hi. This is the qmail-send program at mx.example.com.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+        "<li.wei@example.com>:\r\n192.0.2.153 does not like recipient.\r\n"
+        "Remote host said: 550 5.1.1 <li.wei@example.com>... User Unknown\r\nGiving up on 192.0.2.153.\r\n\r\n"
+        "--- Below this line is a copy of the message.\r\n\r\n"
+        f"Message-ID: <reminder.{invoice.number}.firm@northwind.example>\r\nTo: li.wei@example.com\r\n"
+        "From: Northwind Energy Billing <billing@northwind.example>\r\nSubject: Payment reminder\r\n\r\nDear Li\r\n")
+    email_hub.imap.deliver(bounce.encode())
+    (item,) = await _queue_items(email_hub)
+    assert item["reason"] == "email_bounced" and item["customer"]["account_number"] == "AC-100005"
+    async with session_scope() as session:
+        assert (await queries.find_customer(session, "AC-100005")).email_undeliverable
+    assert sent_to(email_hub.smtp, "li.wei@example.com") == []  # a bounce is never answered
+
+
+async def test_a_feedback_report_stops_reminders_and_tells_an_agent(email_hub):
+    li, invoice = await _li_and_open_invoice()
+    report = (
+        "From: Feedback Loop <fbl@mail.example.net>\r\nTo: abuse@northwind.example\r\nSubject: Abuse report\r\n"
+        "Message-ID: <arf-1@mail.example.net>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=feedback-report; boundary="F"\r\n\r\n'
+        "--F\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n"
+        "--F\r\nContent-Type: message/feedback-report\r\n\r\n"
+        "Feedback-Type: abuse\r\nUser-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: li.wei@example.com\r\n"
+        "--F\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <reminder.{invoice.number}.friendly@northwind.example>\r\nTo: li.wei@example.com\r\n"
+        "--F--\r\n")
+    email_hub.imap.deliver(report.encode())
+    (item,) = await _queue_items(email_hub)
+    assert item["reason"] == "email_complaint" and item["customer"]["account_number"] == "AC-100005"
+    async with session_scope() as session:
+        li = await queries.find_customer(session, "AC-100005")
+        assert li.reminders_opt_out and not li.email_undeliverable
+        notes = (await session.execute(select(Note))).scalars().all()
+    assert any("reported our email as spam" in n.text for n in notes)
+    assert sent_to(email_hub.smtp, "li.wei@example.com") == []
+
+
+async def test_a_polish_vacation_reply_is_kept_for_agents_and_not_answered(email_hub):
+    email_hub.imap.deliver(mail(subject="=?utf-8?q?Odpowied=C5=BA_automatyczna=3A_Przypomnienie?=",
+                                body="Jestem nieobecna do 10 grudnia.", message_id="<oof-pl@customer.example>"))
+
+    async def held():
+        async with session_scope() as session:
+            row = await session.scalar(select(InboundEmail).where(InboundEmail.message_id == "oof-pl@customer.example"))
+            return row
+    row = await _until(held)
+    assert row.automatic_reason.startswith("automatic subject")
+    await asyncio.sleep(1.0)  # a few queue passes
+    assert sent_to(email_hub.smtp, "li.wei@example.com") == []
+
+
+async def test_a_sender_without_angle_brackets_is_answered(email_hub):
+    raw = mail(message_id="<bb1@bug.com>").replace(b"From: Li Wei <li.wei@example.com>", b"From: Big Bug bb@bug.com")
+    email_hub.imap.deliver(b"\r\n" + raw)  # and a blank line before the headers
+    (reply,) = await eventually(lambda: sent_to(email_hub.smtp, "bb@bug.com"), 15)
+    assert reply["In-Reply-To"] == "<bb1@bug.com>"

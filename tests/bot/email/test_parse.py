@@ -325,3 +325,37 @@ def test_fuzz_never_raises():
     inputs.append(nested)
     for data in inputs:
         _assert_sane(parse(data))
+
+
+# -- issue 13: lenient senders --------------------------------------------------------------------
+
+
+def test_from_without_angle_brackets():
+    email = parse(b"From: Big Bug bb@bug.com\r\nSubject: x\r\n\r\nhi")
+    assert (email.from_address, email.from_name) == ("bb@bug.com", "Big Bug")
+
+
+def test_blank_lines_before_the_headers_are_skipped_and_noted():
+    email = parse(b"\r\n \r\nFrom: Ann <ann@example.com>\r\nSubject: Late fee\r\n\r\nWhy?")
+    assert (email.from_address, email.subject, email.text) == ("ann@example.com", "Late fee", "Why?")
+    assert "blank lines before the headers" in email.problems
+
+
+def test_encoded_words_in_the_sender_name():
+    email = parse(b"From: =?utf-8?q?J=C3=B3zef_Kowalczyk?= <jozef@example.pl>\r\n\r\nx")
+    assert (email.from_address, email.from_name) == ("jozef@example.pl", "Józef Kowalczyk")
+
+
+def test_without_a_usable_from_the_sender_then_reply_to_is_used():
+    email = parse(b"From: not an address\r\nSender: Ann <ann@example.com>\r\n\r\nx")
+    assert email.from_address == "ann@example.com"
+    assert "no usable From address; using Sender" in email.problems
+    email = parse(b"Reply-To: bob@example.com\r\n\r\nx")
+    assert email.from_address == "bob@example.com" and "missing From" in email.problems
+
+
+def test_answers_go_to_reply_to_when_given():
+    email = parse(b"From: Office <office@smallbiz.example>\r\nReply-To: accounts@smallbiz.example\r\n\r\nx")
+    assert email.from_address == "office@smallbiz.example"
+    assert email.reply_address == "accounts@smallbiz.example"
+    assert parse(b"From: ann@example.com\r\n\r\nx").reply_address == "ann@example.com"

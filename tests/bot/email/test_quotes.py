@@ -166,3 +166,28 @@ def test_html_blockquote_converted_by_parse_is_stripped():
         subtype="html",
     )
     assert strip_quoted(parse(msg.as_bytes()).text) == "I already paid this one."
+
+
+def test_polish_and_vietnamese_attributions():
+    assert strip_quoted(
+        "Zapłaciłem wczoraj.\n\nPozdrawiam,\nJan\n\n"
+        "Dnia 16 listopada 2026 10:00 Northwind <billing@northwind.example> napisał(a):\n> Faktura jest zaległa.\n"
+    ) == "Zapłaciłem wczoraj."
+    assert strip_quoted(
+        "Tôi đã thanh toán hôm qua.\n\nVào Th 2, 16 thg 11, 2026 lúc 10:00 Northwind\n<billing@northwind.example> đã viết:\n"
+        "> Hóa đơn của bạn đã quá hạn.\n"
+    ) == "Tôi đã thanh toán hôm qua."
+
+
+def test_outlook_header_blocks_in_polish_vietnamese_and_danish():
+    assert strip_quoted("Proszę o raty.\n\nOd: Northwind <b@n.example>\nWysłano: poniedziałek, 16 listopada 2026\n"
+                        "Do: Jan <jan@example.pl>\nTemat: Przypomnienie\n\nTermin minął.\n") == "Proszę o raty."
+    assert strip_quoted("Cho tôi gia hạn.\n\nTừ: Northwind <b@n.example>\nĐã gửi: Thứ Hai, 16 tháng 11, 2026\n"
+                        "Đến: An <an@example.vn>\nChủ đề: Nhắc thanh toán\n\nVui lòng thanh toán.\n") == "Cho tôi gia hạn."
+    assert strip_quoted("Betalt i dag.\n\nHilsen\nSøren\n\nFra: Northwind <b@n.example>\nSendt: 16. november 2026\n"
+                        "Til: Søren <s@example.dk>\nEmne: Påmindelse\n\nForfalden.\n") == "Betalt i dag."
+
+
+def test_a_customer_line_starting_with_do_is_not_a_header():
+    text = "Od jutra płacę.\nDo: końca miesiąca?\nDziękuję"
+    assert strip_quoted(text) == text

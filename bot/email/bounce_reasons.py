@@ -1,0 +1,126 @@
+"""Why a delivery failed, read from the words and status code a mail server gave. Pure.
+
+Hard means the address itself is wrong (no such user, no such domain, the
+mailbox has moved, the domain accepts no mail): writing again will never work,
+so the address is marked undeliverable. Everything else is soft, including
+permanent-looking (5.x.x) refusals for policy, spam, reputation, authentication,
+a full or suspended mailbox, rate limits and give-ups after retries: the address
+may be fine tomorrow, and only a repeated soft bounce makes it hard.
+
+The phrases are the ones real servers write (qmail, Postfix, Exim, Sendmail,
+Exchange, Gmail, Yahoo, Amazon SES...), grouped into reasons the way sisimai
+names them; the first group that matches wins, so the specific soft causes are
+checked before the "user unknown" wording that some servers add to everything.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
+# Soft reasons that are about the recipient's mailbox, so that repeated they say the address is
+# dead. Refusals of *our* mail (blocklists, spam filters, authentication, rate limits, our sender
+# address) never add up against a customer's address: they would mark everyone at once.
+ADDRESS_REASONS = HARD_REASONS | {"mailboxfull", "suspend", "expired", "networkerror", "onhold", "undefined"}
+
+# (reason, phrases): checked in this order.
+_REASON_PHRASES: Tuple[Tuple[str, str], ...] = (
+    ("mailboxfull", r"mailbox (is )?full|over ?quota|quota (exceeded|full)|exceeded (the |his |her )?(storage|quota)"
+                    r"|insufficient (disk )?(space|storage)|mailbox size limit|out of storage|storage (space )?(is )?full"
+                    r"|user.{0,20}is over (the )?quota|full mailbox|disk quota"),
+    ("exceedlimit", r"message (size )?exceeds|message too (big|large)|size limit|exceeds (the )?(maximum|fixed)"),
+    ("toomanyconn", r"too many (connections|concurrent|sessions|recipients)|rate limit|ratelimit|try again later"
+                    r"|sending rate|receiving mail at a rate|temporarily deferred|throttl"),
+    ("rejected", r"sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|rejected|must)"
+                 r"|mail from .{0,40}(rejected|refused)|envelope sender"),
+    ("onhold", r"\bon hold\b"),
+    ("suspend", r"(account|mailbox|user|address)( has been| is)? (disabled|suspended|inactive|deactivated|locked|blocked)"
+                r"|disabled (recipient|account|mailbox|user|address)"
+                r"|suspended|inactive (account|user|mailbox)|not active|mailbox (is )?disabled|account (is )?closed"
+                r"|is out of service|temporarily (disabled|unavailable)"),
+    ("spamdetected", r"\bspam\b|junk mail|unsolicited|bulk mail|content (was )?rejected"),
+    ("virusdetected", r"virus|malware|infected"),
+    ("authfailure", r"authentication checks|\bspf\b|\bdkim\b|\bdmarc\b|unauthenticated|authentication (failed|required)|sender policy"),
+    ("requireptr", r"reverse (dns|lookup)|\bptr\b|no (valid )?rdns|cannot find your hostname|hostname (does not|doesn'?t) resolve"
+                   r"|client host rejected: cannot find"),
+    ("userunknown", r"recipient address rejected: access denied"),  # Office 365 directory-based edge blocking
+    ("blocked", r"(black|block|deny|spam)[ -]?list|listed (in|on|at|by) (an? )?(rbl|dnsbl|spamhaus|spamcop|barracuda|sorbs)|\bblocked\b|\bdenied\b|\brbl\b|spamhaus|reputation"
+                r"|not allowed to send|access denied|connection refused|refused to talk"),
+    ("securityerror", r"\btls\b|starttls|encryption|certificate|security polic"),
+    ("policyviolation", r"\bpolicy\b|not permitted|prohibited|not authorized"),
+    ("norelaying", r"relay(ing)? (access )?(denied|not permitted|prohibited)|unable to relay|we do not relay"),
+    ("hasmoved", r"has (been )?moved|moved to|no longer (at|available at)|new address"),
+    ("notaccept", r"does not accept (any )?mail|null mx|accepts no mail|not accept(ing)? (e-?mail|mail|messages)"),
+    ("hostunknown", r"host (or domain name )?(not found|unknown)|host \S+ not found|dns lookup failure|invalid domain"
+                    r"|couldn'?t find a mail exchanger|domain (is )?not reachable|unknown host|domain (name )?not found|no such domain"
+                    r"|unrouteable (mail )?domain|domain (does not|doesn'?t) exist|name or service not known|nxdomain"
+                    r"|host name lookup fail|no mx|dns error|name server|unknown domain|domain (is )?(invalid|unknown)"
+                    r"|illegal host|hostname lookup"),
+    ("userunknown", r"user(name)? unknown|unknown (user|recipient|address|local|mailbox|alias)|no such (user|mailbox|recipient|address|account|person|local)"
+                    r"|(user|recipient|mailbox|address|account|addressee) (was )?not found|(mailbox|recipient|user|address|account)"
+                    r" (does not|doesn'?t|did not) exist|does not exist|not exist|invalid (recipient|mailbox|address|user)"
+                    r"|no mailbox|not a valid (user|mailbox|recipient)|bad destination mailbox|recipnotfound|addressee unknown"
+                    r"|not (listed|found) in (the )?(domino |public )?(directory|name)|name is not recognized|invalid (final )?(delivery )?userid|no (such )?account|unrouteable address|undeliverable address"
+                    r"|not our customer|unknown or illegal alias|user (is )?invalid|no valid recipient"
+                    r"|mailbox unavailable|mailbox not available|not a known user|no one here|is not a valid|doesn'?t have an? .{1,40} account"
+                    r"|could(n'?t| not) be found|invalid address|unknown in (virtual|local|relay)"),
+    ("expired", r"delayed|not yet been delivered|will (continue|keep) (trying|to try)|still trying|retry time|timed? ?out"
+                r"|gave up|given up|giving up|expired|too long|could not be delivered for|cannot send message for"),
+    ("networkerror", r"connection (reset|closed|lost)|network|unreachable|no route|lost connection"),
+    ("systemerror", r"system (error|config)|internal error|local configuration|mail loop|loop detected|too many hops"),
+)
+_COMPILED = tuple((reason, re.compile(phrases, re.IGNORECASE)) for reason, phrases in _REASON_PHRASES)
+
+# Status codes (RFC 3463) that name the address itself, when the words said nothing we know.
+_HARD_STATUS = re.compile(r"^5\.1\.(1|2|3|6|10)$")
+_SENDER_STATUS = re.compile(r"^\d\.1\.[78]$")
+_STATUS_REASONS = (
+    (re.compile(r"^\d\.2\.2$"), "mailboxfull"),
+    (re.compile(r"^\d\.2\.1$"), "suspend"),
+    (re.compile(r"^\d\.7\.\d+$"), "blocked"),
+    (re.compile(r"^\d\.4\.\d+$"), "networkerror"),
+    (re.compile(r"^\d\.3\.\d+$"), "systemerror"),
+    (re.compile(r"^5\.1\.[136]$"), "userunknown"),
+    (re.compile(r"^5\.1\.(2|10)$"), "hostunknown"),
+)
+
+
+# The refusal came after the server had accepted the recipient (in reply to DATA): the mailbox
+# exists and the message was filtered, whatever words the server chose ("User unknown" included).
+_AFTER_DATA = re.compile(r"in reply to (the )?end of data|>>> data\s*\n<<< [45]\d\d[^\n]*(user|unknown|recipient|mailbox)"
+                         r"|did not like our (final )?data", re.IGNORECASE)
+
+
+def reason_for(diagnostic: Optional[str], status: Optional[str]) -> str:
+    """A sisimai-style reason name; "undefined" when neither words nor code say anything."""
+    text = diagnostic or ""
+    if status and _SENDER_STATUS.match(status):
+        return "rejected"  # RFC 3463 X.1.7/X.1.8: our sender address was refused, whatever the words say
+    for reason, pattern in _COMPILED:
+        if pattern.search(text):
+            return reason
+    for pattern, reason in _STATUS_REASONS:
+        if status and pattern.match(status):
+            return reason
+    return "undefined"
+
+
+def refused_after_data(reason: str, transcript: str, status: Optional[str]) -> str:
+    """"userunknown" becomes "filtered" when the transcript shows the refusal answered DATA, unless
+    the server gave an explicit bad-mailbox status (5.1.x)."""
+    if status and status.startswith("5.1."):
+        return reason
+    if reason == "userunknown" and _AFTER_DATA.search(transcript or ""):
+        return "filtered"
+    return reason
+
+
+def is_hard(reason: str, status: Optional[str]) -> bool:
+    """Hard when the reason names the address (and no 4.x.x status says it is temporary); with no
+    known reason, when the status does."""
+    if (status or "").startswith("4"):
+        return False
+    if reason in HARD_REASONS:
+        return True
+    return reason == "undefined" and bool(status) and _HARD_STATUS.match(status) is not None
