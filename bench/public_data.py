@@ -43,8 +43,8 @@ BILL_CATEGORIES = {"bill_balance", "bill_due", "pay_bill"}
 # Per intent, at most this many public training examples (our own files have 40 to 50 each).
 IN_SCOPE_CAP = 24
 # Public out-of-scope training examples: a few per far-domain category plus CLINC's own oos queries.
-OUT_OF_SCOPE_PER_CATEGORY = 2
-OUT_OF_SCOPE_OOS = 40
+OUT_OF_SCOPE_PER_CATEGORY = 1
+OUT_OF_SCOPE_OOS = 30
 OTHER_BILLS_CAP = 40
 SEED = 12
 
@@ -180,7 +180,7 @@ def _yaml_example(text: str) -> str:
     return text.replace("[", "(").replace("]", ")").replace("\n", " ")
 
 
-def write_nlu(examples: List[Example], path: Path, header: str) -> None:
+def write_nlu(examples: List[Example], path: Path, header: str, source: str) -> None:
     by_intent: Dict[str, List[str]] = defaultdict(list)
     seen = set()
     for example in examples:
@@ -191,7 +191,9 @@ def write_nlu(examples: List[Example], path: Path, header: str) -> None:
         by_intent[example.intent].append(text)
     lines = [header.rstrip(), 'version: "3.1"', "nlu:"]
     for intent in sorted(by_intent):
-        lines += [f"- intent: {intent}", "  examples: |"]
+        # the source lets LinearIntentClassifier weigh public wording below our own (config.yml)
+        tag = f"{source}_out_of_scope" if intent == OUT_OF_SCOPE else source
+        lines += [f"- intent: {intent}", "  metadata:", f"    source: {tag}", "  examples: |"]
         lines += [f"    - {text}" for text in by_intent[intent]]
     path.write_text("\n".join(lines) + "\n")
 
@@ -218,7 +220,7 @@ def build(shared: Path = SHARED, out_dir: Path = OUT_DIR) -> Dict[str, int]:
     counts = {}
     for source, header in HEADERS.items():
         part = [e for e in training if e.source == source]
-        write_nlu(part, out_dir / f"{source}.yml", header)
+        write_nlu(part, out_dir / f"{source}.yml", header, source)
         counts[source] = len(part)
     return counts
 

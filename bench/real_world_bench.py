@@ -29,6 +29,8 @@ from typing import Dict, List, Optional
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's components (bot.nlu), also when the venv's editable install points at another one.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from rasa.core.agent import Agent  # noqa: E402
 
