@@ -129,8 +129,9 @@ class ActionHandoff(Action):
             logger.exception("could not record escalation for %s", tracker.sender_id)
         logger.info("handoff %s: %s (%s)", tracker.sender_id, decision.reason, decision.detail)
 
-        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"),
-                                 gas_emergency_phone=settings.gas_emergency_phone)
+        # Safety first: a gas smell hears the emergency number before anything else.
+        values = {"gas_emergency_phone": settings.gas_emergency_phone} if decision.reason == "gas_emergency" else {}
+        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"), **values)
         if not is_open(now, settings):
             opening = next_opening(now, settings)
             dispatcher.utter_message(response="utter_handoff_hours", hours=describe_hours(settings),
