@@ -26,6 +26,8 @@ from bot.escalation import REASONS, Decision, decide, sentiment_trail, turns_sin
 logger = logging.getLogger(__name__)
 
 REASON_RESPONSES = {
+    "gas_emergency": "utter_handoff_gas_emergency",
+    "card_security": "utter_handoff_card_stolen",
     "hardship": "utter_handoff_hardship",
     "dispute": "utter_handoff_dispute",
     "anger": "utter_handoff_anger",
@@ -127,7 +129,9 @@ class ActionHandoff(Action):
             logger.exception("could not record escalation for %s", tracker.sender_id)
         logger.info("handoff %s: %s (%s)", tracker.sender_id, decision.reason, decision.detail)
 
-        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"))
+        # Safety first: a gas smell hears the emergency number before anything else.
+        values = {"gas_emergency_phone": settings.gas_emergency_phone} if decision.reason == "gas_emergency" else {}
+        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"), **values)
         if not is_open(now, settings):
             opening = next_opening(now, settings)
             dispatcher.utter_message(response="utter_handoff_hours", hours=describe_hours(settings),

@@ -145,8 +145,12 @@ class EscalationRules:
     # The same request this many times within the last `repeat_window` messages.
     repeat_limit: int = 3
     repeat_window: int = 6
-    # Intents that always need a person, mapped to the reason recorded.
+    # Intents that always need a person, mapped to the reason recorded (bot.escalation.TOPIC_REASONS).
+    # A gas smell gets the emergency number and a person; a possibly stolen card gets advice to block
+    # it and a person. what_can_you_do must never be here: it answers what the bot can do.
     topic_intents: Tuple[str, ...] = (
+        "gas_leak",
+        "card_stolen",
         "request_human",
         "dispute_charge",
         "cannot_pay",
@@ -173,6 +177,7 @@ class EscalationRules:
         "thanks",
         "affirm",
         "deny",
+        "what_can_you_do",
         "provide_identifier",
         "nlu_fallback",
     )
@@ -184,6 +189,8 @@ class Settings:
     company_name: str = "Northwind Energy"
     support_email: str = "support@northwind.example"
     support_phone: str = "+1 800 555 0199"
+    # Said at once to a customer who smells gas (with 911), before a person takes over.
+    gas_emergency_phone: str = "+1 800 555 0111"
     payment_link_base: str = "https://pay.northwind.example/invoice/"
     card_update_link: str = "https://pay.northwind.example/account/card"
     timezone: str = "America/New_York"
@@ -311,6 +318,7 @@ _FIELDS: Dict[str, Tuple[Callable[[str], Any], str, bool]] = {
     "COMPANY_NAME": (str, "company_name", False),
     "SUPPORT_EMAIL": (str, "support_email", False),
     "SUPPORT_PHONE": (str, "support_phone", False),
+    "GAS_EMERGENCY_PHONE": (str, "gas_emergency_phone", False),
     "PAYMENT_LINK_BASE": (str, "payment_link_base", False),
     "CARD_UPDATE_LINK": (str, "card_update_link", False),
     "TIMEZONE": (_parse_timezone, "timezone", False),

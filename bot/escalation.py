@@ -18,6 +18,8 @@ FALLBACK_INTENT = "nlu_fallback"
 
 # Why a conversation was handed over, with its queue priority (1 = most urgent).
 REASONS: Dict[str, int] = {
+    "gas_emergency": 1,
+    "card_security": 1,
     "legal_threat": 1,
     "anger": 1,
     "verification_locked": 1,
@@ -38,6 +40,8 @@ TOPIC_REASONS = {
     "cancel_account": "cancellation",
     "charged_twice": "billing_error",
     "refund_request": "refund",
+    "gas_leak": "gas_emergency",
+    "card_stolen": "card_security",
 }
 
 

@@ -44,10 +44,27 @@ def test_rasa_data_validate():
 
 @pytest.mark.model
 def test_conversation_stories_pass_with_no_prediction_errors(tmp_path):
-    """tests/stories covers every path: verification, each answer, forms, escalations."""
+    """tests/stories covers every path: verification, each answer, forms, escalations.
+
+    --e2e: a step that gives the customer's words (tests/stories/test_real_wording.yml) is parsed
+    by the NLU, and a wrong intent fails the story like a wrong action."""
     assert MODEL_PATH.exists(), "bin/setup trains the model before the tests"
-    result = rasa("test", "core", "--model", str(MODEL_PATH), "--stories", "tests/stories",
+    result = rasa("test", "core", "--e2e", "--model", str(MODEL_PATH), "--stories", "tests/stories",
                   "--fail-on-prediction-errors", "--out", str(tmp_path / "results"))
     failed = (tmp_path / "results" / "failed_test_stories.yml")
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, details[-6000:] + result.stdout[-3000:] + result.stderr[-3000:]
+
+
+@pytest.mark.model
+def test_a_wrong_intent_in_a_worded_story_fails_the_story_test(tmp_path):
+    """The check above really reads the customer's words: a story that expects the wrong intent fails."""
+    stories = tmp_path / "stories"
+    stories.mkdir()
+    (stories / "test_wrong_intent.yml").write_text(
+        'version: "3.1"\nstories:\n- story: hello is not goodbye\n  steps:\n'
+        "  - user: |\n      hello there\n    intent: goodbye\n  - action: utter_goodbye\n")
+    result = rasa("test", "core", "--e2e", "--model", str(MODEL_PATH), "--stories", str(stories),
+                  "--fail-on-prediction-errors", "--out", str(tmp_path / "results"))
+    assert result.returncode != 0
+    assert "predicted: greet" in result.stdout + result.stderr

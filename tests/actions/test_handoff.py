@@ -134,12 +134,23 @@ async def test_hardship(db, sender_id):
     ("refund_request", "I want my money back", 0.3, "refund", 2, "utter_handoff_billing"),
     ("complain", "I'll see you in court", 0.4, "legal_threat", 1, "utter_handoff_anger"),
     ("complain", "this is absolutely outrageous", 0.95, "anger", 1, "utter_handoff_anger"),
+    ("card_stolen", "I think someone stole my card", 0.5, "card_security", 1, "utter_handoff_card_stolen"),
 ])
 async def test_each_reason_has_its_own_words(sqlite, sender_id, intent, text, negative, reason, priority, response):
     ran = await handoff(sender_id, asked_for(intent, text, negative))
     assert ran.said == [{"response": response}]
     assert ran.events == [SlotSet("handoff_reason", reason), ConversationPaused()]
     assert (payload(ran)["reason"], payload(ran)["priority"]) == (reason, priority)
+
+
+async def test_a_gas_smell_gets_the_emergency_number_first_and_a_person(sqlite, sender_id, monkeypatch):
+    use_settings(monkeypatch, database_url=sqlite, gas_emergency_phone="+1 800 555 0123", **ALWAYS_OPEN)
+    ran = await handoff(sender_id, asked_for("gas_leak", "I can smell gas in the kitchen", 0.4))
+    assert ran.said[0] == {"response": "utter_handoff_gas_emergency", "gas_emergency_phone": "+1 800 555 0123"}
+    assert ran.events == [SlotSet("handoff_reason", "gas_emergency"), ConversationPaused()]
+    assert (payload(ran)["reason"], payload(ran)["priority"]) == ("gas_emergency", 1)
+    (row,) = await escalations(sender_id)
+    assert (row.reason, row.priority) == ("gas_emergency", 1)
 
 
 async def test_locked_verification(db, sender_id):

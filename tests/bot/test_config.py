@@ -12,6 +12,11 @@ def test_defaults_run_on_embedded_parts():
     assert settings.verification_max_attempts == 3
     assert settings.escalation.fallback_limit == 2
     assert "request_human" in settings.escalation.topic_intents
+    # a gas smell and a possibly stolen card always reach a person; "what can you do" never does
+    assert {"gas_leak", "card_stolen"} <= set(settings.escalation.topic_intents)
+    assert "what_can_you_do" not in settings.escalation.topic_intents
+    assert settings.gas_emergency_phone
+    assert load_settings({"BOT_GAS_EMERGENCY_PHONE": "+1 800 555 0123"}).gas_emergency_phone == "+1 800 555 0123"
 
 
 def test_values_are_typed():

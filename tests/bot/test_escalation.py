@@ -27,6 +27,17 @@ def test_topics_that_always_need_a_person():
     assert decide([calm("dispute_charge")], RULES).reason == "dispute"
     assert decide([calm("cancel_account")], RULES).reason == "cancellation"
     assert decide([calm("charged_twice")], RULES).reason == "billing_error"
+    gas = decide([calm("gas_leak", "i can smell gas")], RULES)
+    assert (gas.reason, gas.priority) == ("gas_emergency", 1)
+    card = decide([calm("card_stolen", "my card was stolen")], RULES)
+    assert (card.reason, card.priority) == ("card_security", 1)
+
+
+def test_asking_what_the_bot_can_do_never_hands_off():
+    assert "what_can_you_do" not in RULES.topic_intents
+    assert decide([calm("what_can_you_do", "what can you do")], RULES) is None
+    # nor when asked again and again: it is not "the same request" that needs a person
+    assert decide([calm("what_can_you_do", "what can you do")] * 4, RULES) is None
 
 
 def test_legal_threat_whatever_the_intent():

@@ -141,3 +141,78 @@ async def test_action_server_down_keeps_the_conversation_alive(servers):
         assert not any("$" in t for t in texts(replies))
     finally:
         servers.restart_process("action server")
+
+
+def handoffs(replies):
+    return [r["custom"]["handoff"] for r in replies if "custom" in r]
+
+
+async def test_what_can_you_do_lists_what_the_bot_does_and_never_hands_off(servers):
+    """Issue 12: "what can you do" was read as request_human and handed to a person."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    replies = await say(sender, "what can you do")
+    assert not handoffs(replies), replies
+    (text,) = texts(replies)
+    assert "electricity and gas account" in text and '"agent"' in text, text
+    assert texts(await say(sender, "hello there"))  # still talking to the bot, not paused
+
+
+async def test_northwind_bills_are_ours_and_other_companies_bills_are_not(servers):
+    """Issue 12: electricity and gas bills were answered "not something I can help with"."""
+    for question in ("how much do I need to pay for my electricity bill", "help me get my gas bill paid"):
+        sender = f"e2e-{uuid.uuid4().hex[:8]}"
+        replies = texts(await say(sender, question))
+        assert any("confirm it's you" in t for t in replies), (question, replies)
+        assert not any("not something I can help with" in t for t in replies), (question, replies)
+    for question in ("how much is my water bill this month", "can you pay my rent for me"):
+        sender = f"e2e-{uuid.uuid4().hex[:8]}"
+        replies = texts(await say(sender, question))
+        assert any("another company's bill" in t and "electricity and gas" in t for t in replies), (question, replies)
+
+
+@pytest.mark.parametrize("message, reason, words", [
+    ("There's a direct debit I didn't make", "dispute", "billing team"),
+    ("I saw a payment I did not do", "dispute", "billing team"),
+    ("an unauthorized payment is in my app", "dispute", "billing team"),
+    ("This company is bad, please delete my account", "cancellation", "cancellation"),
+    ("I think someone has stolen my card", "card_security", "block the card"),
+])
+async def test_unrecognised_payments_stolen_cards_and_angry_cancellations_reach_a_person(servers, message, reason, words):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    replies = await say(sender, message)
+    (handoff,) = handoffs(replies)
+    assert handoff["reason"] == reason, (message, handoff["reason"], handoff["detail"])
+    assert any(words in t for t in texts(replies)), replies
+
+
+async def test_a_gas_smell_gets_the_emergency_number_at_once_and_a_person(servers):
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    replies = await say(sender, "help, I can smell gas in the house")
+    first = texts(replies)[0]
+    assert "gas emergency line" in first and "911" in first and "+1 800 555 0111" in first, first
+    assert "connecting you with a member of our team" in first
+    (handoff,) = handoffs(replies)
+    assert (handoff["reason"], handoff["priority"]) == ("gas_emergency", 1)
+
+
+async def test_energy_topics_are_recognised_and_answered_safely(servers):
+    for message, words in (("my power has gone off", "911"),
+                           ("I want to send you my meter reading", "Meter readings"),
+                           ("what tariff am I on and is there a cheaper one", "tariff"),
+                           ("we're moving house next month", "moving date")):
+        sender = f"e2e-{uuid.uuid4().hex[:8]}"
+        replies = await say(sender, message)
+        assert not handoffs(replies), (message, replies)
+        assert any(words in t for t in texts(replies)), (message, replies)
+
+
+@pytest.mark.parametrize("message, intent", [
+    ("it was great to talk to you", "goodbye"),
+    ("good speaking to you", "goodbye"),
+    ("hello there", "greet"),
+    ("hello there, how are you?", "greet"),
+    ("that is false", "deny"),
+    ("my answer is yes", "affirm"),
+])
+async def test_small_talk_in_other_words(servers, message, intent):
+    assert (await parse(message))["intent"]["name"] == intent

@@ -162,3 +162,36 @@ def test_a_training_example_without_word_counts_counts_as_no_words(storage):
     classifier = trained(storage, examples)
     [m] = classifier.process([message(unit(0, 1, 0), [0, 1, 0, 0])])
     assert m.get(INTENT)["name"] == "greet"
+
+
+def tagged(m, source):
+    """A training example from a data file whose intent block says `metadata: {source: ...}`."""
+    m.set("metadata", {"intent": {"source": source}})
+    return m
+
+
+def test_source_weights_keep_our_own_examples_the_main_voice(storage, tmp_path):
+    """Own examples say greet, public ones say goodbye, at the same point: the weights decide."""
+    def conflicting():
+        rows = [message(unit(1, jitter, 0), [1, 0], "greet") for jitter in (0.0, 0.1, 0.2)]
+        rows += [tagged(message(unit(1, jitter, 0), [1, 0], "goodbye"), "clinc150") for jitter in (0.0, 0.1, 0.2)]
+        rows += [message(unit(0, 1, 0), [0, 1], "check_balance")]
+        return rows
+
+    def greet_confidence(classifier):
+        [m] = classifier.process([message(unit(1, 0.1, 0), [1, 0])])
+        return {r["name"]: r["confidence"] for r in m.get(INTENT_RANKING_KEY)}["greet"]
+
+    unweighted = greet_confidence(trained(storage, conflicting()))
+    (tmp_path / "weighted").mkdir()
+    weighted = greet_confidence(trained(LocalModelStorage(tmp_path / "weighted"), conflicting(),
+                                        source_weights={"clinc150": 0.25}))
+    assert unweighted == pytest.approx(0.5, abs=0.05)
+    assert weighted > 0.75
+
+
+def test_the_source_comes_from_the_intent_blocks_metadata():
+    from bot.nlu.linear_intent_classifier import example_source
+
+    assert example_source(tagged(message(intent="greet"), "banking77")) == "banking77"
+    assert example_source(message(intent="greet")) is None
