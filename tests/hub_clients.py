@@ -67,3 +67,13 @@ class Customer:
         await self.client.disconnect()
 
 
+
+
+def bot_texts(customer: Customer) -> List[str]:
+    """What the bot (not the system or an agent) said to this customer, in order."""
+    return [m.get("text") or "" for m in customer.received if m["metadata"]["from"] == "bot"]
+
+
+async def until_reply(customer: Customer, predicate, timeout: float = 60.0):
+    """Waits for bot replies matching ``predicate``; returns them."""
+    return await eventually(lambda: [t for t in bot_texts(customer) if predicate(t)], timeout)

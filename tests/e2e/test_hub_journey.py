@@ -13,17 +13,9 @@ from bot.db import conversations as store
 from bot.db import queries, session_scope
 from bot.hub.rasa_client import RasaClient
 from tests.servers import AGENT_PASSWORD
-from tests.hub_clients import Customer, console_socket, eventually
+from tests.hub_clients import Customer, bot_texts, console_socket, eventually, until_reply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
-
-
-def bot_texts(customer: Customer):
-    return [m.get("text") or "" for m in customer.received if m["metadata"]["from"] == "bot"]
-
-
-async def until_reply(customer: Customer, predicate, timeout=60.0):
-    return await eventually(lambda: [t for t in bot_texts(customer) if predicate(t)], timeout)
 
 
 async def test_escalation_agent_takeover_and_hand_back(servers):

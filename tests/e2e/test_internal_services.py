@@ -19,7 +19,7 @@ import pytest
 from bot.db import conversations as store
 from bot.db import session_scope
 from bot.hub.rasa_client import WEBHOOK
-from tests.hub_clients import Customer, eventually
+from tests.hub_clients import Customer, bot_texts, eventually, until_reply
 from tests.servers import ACTION_PORT, ACTION_TOKEN, RASA_PORT, RASA_TOKEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -179,14 +179,6 @@ async def test_rasa_payload_syntax_does_not_verify_anyone(servers, payload):
     assert not any("$" in t for t in replies), replies
     slots = await tracker_slots(sender)
     assert slots["verified"] is False and slots["customer_id"] is None
-
-
-def bot_texts(customer: Customer) -> List[str]:
-    return [m.get("text") or "" for m in customer.received if m["metadata"]["from"] == "bot"]
-
-
-async def until_reply(customer: Customer, predicate, timeout: float = 60.0):
-    return await eventually(lambda: [t for t in bot_texts(customer) if predicate(t)], timeout)
 
 
 async def test_a_customer_typing_payload_syntax_in_the_widget_gets_no_shortcut(servers):
