@@ -7,8 +7,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import AnswerContext, answer_for_verified, answers
-from bot.db import queries
+from actions.common import Answer, AnswerContext, answer_for_verified
+from bot.accounts import queries
 
 STATUS_TEXT = {
     "paid": "It's paid. Thank you!",
@@ -22,7 +22,6 @@ def _join_money(ctx: AnswerContext, amounts: Dict[str, Any]) -> str:
     return " and ".join(ctx.money(amount, currency) for currency, amount in sorted(amounts.items()))
 
 
-@answers("check_balance")
 async def balance(ctx: AnswerContext) -> List[Dict[str, Any]]:
     result = await queries.balance_for(ctx.session, ctx.customer.id)
     if not result.due and not result.disputed:
@@ -38,7 +37,6 @@ async def balance(ctx: AnswerContext) -> List[Dict[str, Any]]:
     return []
 
 
-@answers("list_invoices")
 async def list_invoices(ctx: AnswerContext) -> List[Dict[str, Any]]:
     invoices = [i for i in await queries.invoices_for(ctx.session, ctx.customer.id) if i.amount_due > 0]
     if not invoices:
@@ -54,7 +52,6 @@ async def list_invoices(ctx: AnswerContext) -> List[Dict[str, Any]]:
     return []
 
 
-@answers("invoice_status")
 async def invoice_status(ctx: AnswerContext) -> List[Dict[str, Any]]:
     number = ctx.tracker.get_slot("invoice_number")
     if not number:
@@ -80,7 +77,6 @@ async def invoice_status(ctx: AnswerContext) -> List[Dict[str, Any]]:
     return []
 
 
-@answers("next_payment_due")
 async def next_payment_due(ctx: AnswerContext) -> List[Dict[str, Any]]:
     invoice = await queries.next_invoice_due(ctx.session, ctx.customer.id)
     if invoice is None:
@@ -95,7 +91,6 @@ async def next_payment_due(ctx: AnswerContext) -> List[Dict[str, Any]]:
     return []
 
 
-@answers("how_to_pay")
 async def how_to_pay(ctx: AnswerContext) -> List[Dict[str, Any]]:
     invoices = [i for i in await queries.invoices_for(ctx.session, ctx.customer.id, ("open",)) if i.amount_due > 0]
     if not invoices:
@@ -113,6 +108,7 @@ class AccountQuestion:
     so the SDK does not register it)."""
 
     intent = ""
+    answer: Answer  # set as staticmethod(function) by each action
 
     def name(self) -> Text:
         return f"action_{self.intent}"
@@ -120,24 +116,29 @@ class AccountQuestion:
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return await answer_for_verified(self.intent, dispatcher, tracker)
+        return await answer_for_verified(self.answer, dispatcher, tracker)
 
 
 class ActionCheckBalance(AccountQuestion, Action):
     intent = "check_balance"
+    answer = staticmethod(balance)
 
 
 class ActionListInvoices(AccountQuestion, Action):
     intent = "list_invoices"
+    answer = staticmethod(list_invoices)
 
 
 class ActionInvoiceStatus(AccountQuestion, Action):
     intent = "invoice_status"
+    answer = staticmethod(invoice_status)
 
 
 class ActionNextPaymentDue(AccountQuestion, Action):
     intent = "next_payment_due"
+    answer = staticmethod(next_payment_due)
 
 
 class ActionHowToPay(AccountQuestion, Action):
     intent = "how_to_pay"
+    answer = staticmethod(how_to_pay)

@@ -1,9 +1,9 @@
 """What every account action shares: the verification guard, database access
 with a polite answer when it fails, acknowledging feelings, and formatting.
 
-Account answers are plain async functions registered by intent, so the action
-for an intent and the verification step (which answers the question the
-customer asked before verifying) run the same code.
+Account answers are plain async functions, listed by intent in ``actions.answers``,
+so the action for an intent and the verification step (which answers the question
+the customer asked before verifying) run the same code.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings, get_settings, today
 from bot.db import session_scope
-from bot.db.queries import CustomerView, get_customer
+from bot.accounts.queries import get_customer
+from bot.accounts.views import CustomerView
 from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
 
@@ -56,17 +57,6 @@ class AnswerContext:
 
 
 Answer = Callable[[AnswerContext], Awaitable[List[Dict[str, Any]]]]
-ANSWERS: Dict[str, Answer] = {}
-
-
-def answers(intent: str) -> Callable[[Answer], Answer]:
-    """Registers the answer to an account question."""
-
-    def register(function: Answer) -> Answer:
-        ANSWERS[intent] = function
-        return function
-
-    return register
 
 
 def verified_customer_id(tracker: Tracker) -> Optional[int]:
@@ -115,7 +105,7 @@ async def run_answer(
 
 
 async def answer_for_verified(
-    intent: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    answer: Answer, dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> List[Dict[str, Any]]:
     """The guard every account action goes through."""
     customer_id = verified_customer_id(tracker)
@@ -123,4 +113,4 @@ async def answer_for_verified(
         dispatcher.utter_message(response="utter_need_verification")
         return []
     acknowledge_feelings(dispatcher, tracker)
-    return await run_answer(ANSWERS[intent], dispatcher, tracker, customer_id)
+    return await run_answer(answer, dispatcher, tracker, customer_id)

@@ -1,7 +1,7 @@
 """The one action every path to a person goes through.
 
 It asks bot.escalation why (the same decision the EscalationPolicy made),
-records the escalation with a summary for the agent, tells the customer what
+builds a summary for the agent (the hub records it with the handoff), tells the customer what
 happens next and when, emits a ``{"handoff": {...}}`` payload for the hub, and
 pauses the Rasa conversation so the bot stays silent until it is handed back.
 """
@@ -17,10 +17,10 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import DATABASE_ERRORS, verified_customer_id
-from actions.reminders import STAGE_WORDS
+from bot import account_summary as summaries
 from bot.business_hours import describe_hours, describe_opening, is_open, next_opening
 from bot.config import get_settings, today
-from bot.db import queries, session_scope
+from bot.db import session_scope
 from bot.escalation import REASONS, Decision, decide, sentiment_trail, turns_since_resume
 
 logger = logging.getLogger(__name__)
@@ -61,39 +61,8 @@ async def account_summary(customer_id: Optional[int]) -> Optional[Dict[str, Any]
     if customer_id is None:
         return None
     async with session_scope() as session:
-        customer = await queries.get_customer(session, customer_id)
-        if customer is None:
-            return None
-        invoices = await queries.invoices_for(session, customer_id)
-        reminder = await queries.latest_reminder(session, customer_id)
-        promise = await queries.active_promise(session, customer_id)
-        # The account's dunning stage is the furthest stage reached by an invoice still owed,
-        # not the stage of whichever reminder went out last.
-        stages = []
-        for invoice in invoices:
-            if invoice.amount_due <= 0:
-                continue
-            latest = await queries.latest_reminder(session, customer_id, invoice.number)
-            if latest is not None:
-                stages.append(latest.stage)
-    order = list(STAGE_WORDS)
-    stage = max(stages, key=lambda s: order.index(s) if s in order else -1, default=None)
-    day = today()
-    return {
-        "customer_id": customer.id,
-        "account_number": customer.account_number,
-        "name": customer.name,
-        "email": customer.email,
-        "open_invoices": [
-            {"number": i.number, "amount_due": str(i.amount_due), "currency": i.currency,
-             "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
-            for i in invoices if i.amount_due > 0
-        ],
-        "dunning_stage": STAGE_WORDS.get(stage, stage) if stage else None,
-        "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
-                          "sent_at": reminder.sent_at.isoformat()} if reminder else None,
-        "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
-    }
+        summary = await summaries.account_summary(session, customer_id)
+    return summary.for_handoff(today()) if summary else None
 
 
 class ActionHandoff(Action):
@@ -120,13 +89,9 @@ class ActionHandoff(Action):
         }
         try:
             summary["account"] = await account_summary(customer_id)
-            async with session_scope() as session:
-                summary["escalation_id"] = await queries.record_escalation(
-                    session, tracker.sender_id, decision.reason, decision.priority, summary, now, customer_id
-                )
         except DATABASE_ERRORS:
-            # The handoff still happens; the hub keeps the payload below.
-            logger.exception("could not record escalation for %s", tracker.sender_id)
+            # The handoff still happens, without the account; the hub records it with the payload below.
+            logger.exception("could not read the account for the handoff of %s", tracker.sender_id)
         logger.info("handoff %s: %s (%s)", tracker.sender_id, decision.reason, decision.detail)
 
         # Safety first: a gas smell hears the emergency number before anything else.

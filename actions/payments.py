@@ -8,8 +8,8 @@ from typing import Any, Dict, List
 from rasa_sdk import Action
 
 from actions.account import AccountQuestion
-from actions.common import AnswerContext, answers
-from bot.db import queries
+from actions.common import AnswerContext
+from bot.accounts import queries
 
 # What a decline code means, said plainly and without blame.
 DECLINE_REASONS = {
@@ -27,7 +27,6 @@ DECLINE_REASONS = {
 EXPIRY_WARNING_DAYS = 45
 
 
-@answers("payment_failed")
 async def payment_failed(ctx: AnswerContext) -> List[Dict[str, Any]]:
     attempt = await queries.latest_failed_attempt(ctx.session, ctx.customer.id)
     if attempt is None:
@@ -45,7 +44,6 @@ async def payment_failed(ctx: AnswerContext) -> List[Dict[str, Any]]:
     return []
 
 
-@answers("card_expiring")
 async def card_expiring(ctx: AnswerContext) -> List[Dict[str, Any]]:
     card = await queries.default_card(ctx.session, ctx.customer.id)
     if card is None:
@@ -65,7 +63,9 @@ async def card_expiring(ctx: AnswerContext) -> List[Dict[str, Any]]:
 
 class ActionPaymentFailed(AccountQuestion, Action):
     intent = "payment_failed"
+    answer = staticmethod(payment_failed)
 
 
 class ActionCardExpiring(AccountQuestion, Action):
     intent = "card_expiring"
+    answer = staticmethod(card_expiring)

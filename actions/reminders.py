@@ -12,30 +12,23 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import AccountQuestion
-from actions.common import AnswerContext, answers, answer_for_verified
+from actions.common import AnswerContext, answer_for_verified
 from bot.config import get_settings, today
-from bot.db import queries
+from bot.accounts import queries
 from bot.nlu.amounts import parse_amount
 from bot.nlu.dates import parse_date
+from bot.dunning import history
+from bot.dunning.history import STAGE_WORDS
 
 logger = logging.getLogger(__name__)
 
-STAGE_WORDS = {
-    "upcoming": "payment-due-soon",
-    "friendly": "friendly",
-    "firm": "second",
-    "final": "final",
-    "collections": "final",
-}
 
-
-@answers("why_reminder")
 async def why_reminder(ctx: AnswerContext) -> List[Dict[str, Any]]:
     number = ctx.tracker.get_slot("invoice_number")
-    reminder = await queries.latest_reminder(ctx.session, ctx.customer.id, number)
+    reminder = await history.latest_reminder(ctx.session, ctx.customer.id, number)
     if reminder is None and number:
         # A stale or mistyped invoice number must not hide the reminders the customer did get.
-        reminder = await queries.latest_reminder(ctx.session, ctx.customer.id)
+        reminder = await history.latest_reminder(ctx.session, ctx.customer.id)
     if reminder is None:
         ctx.say("utter_no_reminders", name=ctx.customer.first_name, support_email=ctx.settings.support_email)
         return []
@@ -62,6 +55,7 @@ async def why_reminder(ctx: AnswerContext) -> List[Dict[str, Any]]:
 
 class ActionWhyReminder(AccountQuestion, Action):
     intent = "why_reminder"
+    answer = staticmethod(why_reminder)
 
 
 def read_promise_date(value: Any, reference: dt.date) -> Optional[dt.date]:
@@ -105,7 +99,6 @@ def _promise_kind(tracker: Tracker) -> str:
     return "promise_to_pay"
 
 
-@answers("record_promise")
 async def record_promise(ctx: AnswerContext) -> List[Dict[str, Any]]:
     reset = [SlotSet("promise_date", None), SlotSet("promise_amount", None), SlotSet("promise_kind", None)]
     date = read_promise_date(ctx.tracker.get_slot("promise_date"), ctx.today)
@@ -141,4 +134,4 @@ class ActionRecordPromise(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return await answer_for_verified("record_promise", dispatcher, tracker)
+        return await answer_for_verified(record_promise, dispatcher, tracker)

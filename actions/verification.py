@@ -18,15 +18,18 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import ANSWERS, DATABASE_ERRORS, run_answer
+from actions.answers import ANSWERS
+from actions.common import DATABASE_ERRORS, run_answer
 from bot.config import get_settings
-from bot.db import queries, session_scope
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.accounts.identifiers import account_number_in
+from bot.accounts.verification import check_verification_secret
 
 logger = logging.getLogger(__name__)
 
 PROMISE_INTENTS = ("promise_to_pay", "request_extension")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-ACCOUNT = re.compile(r"\bac[\s\-#]*(\d{6})\b|\b(\d{6})\b", re.IGNORECASE)
 SECRET_DIGITS = re.compile(r"(?<!\d)(\d{5}|\d{4})(?!\d)")
 
 
@@ -37,10 +40,7 @@ def read_identifier(text: Optional[str]) -> Optional[str]:
     email = EMAIL.search(text)
     if email:
         return email.group(0).lower()
-    account = ACCOUNT.search(text)
-    if account:
-        return f"AC-{account.group(1) or account.group(2)}"
-    return None
+    return account_number_in(text)
 
 
 def read_secret(text: Optional[str]) -> Optional[str]:
@@ -97,7 +97,7 @@ class ValidateVerifyForm(FormValidationAction):
         try:
             async with session_scope() as session:
                 customer = await queries.find_customer(session, tracker.get_slot("identifier") or "")
-                matches = customer is not None and await queries.check_verification_secret(
+                matches = customer is not None and await check_verification_secret(
                     session, customer.id, secret
                 )
         except DATABASE_ERRORS:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import load_settings, sync_database_url  # noqa: E402
-from bot.db import dispose_engines, migrate  # noqa: E402
+from bot.db import dispose_engines, migrate
 from bot.dunning import engine  # noqa: E402
 from bot.dunning.policy import load_policy  # noqa: E402
 

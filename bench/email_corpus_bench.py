@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import config  # noqa: E402
-from bot.db import dispose_engines, migrate  # noqa: E402
+from bot.db import dispose_engines, migrate
 from tests.bot.email.corpus_run import OWN, SISIMAI, run_files, sisimai_figures, sisimai_labels  # noqa: E402
 
 

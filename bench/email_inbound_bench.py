@@ -32,7 +32,7 @@ import sqlalchemy as sa  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from bot import config  # noqa: E402
-from bot.db import dispose_engines, migrate  # noqa: E402
+from bot.db import dispose_engines, migrate
 from bot.hub.app import build_app  # noqa: E402
 from tests.imap_server import ImapServer  # noqa: E402
 from tests.smtp_server import SmtpServer  # noqa: E402
@@ -63,10 +63,10 @@ async def stand_in_rasa() -> tuple:
     return runner, f"http://127.0.0.1:{port}"
 
 
-def fresh_database(postgres: bool, work: Path) -> tuple:
+def fresh_database(postgres: str, work: Path) -> tuple:
     if not postgres:
         return f"sqlite+aiosqlite:///{work / 'bench.db'}", None
-    admin_url = config.get_settings().test_postgres_url
+    admin_url = postgres
     name = f"bot_email_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -128,7 +128,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--emails", type=int, default=200)
-    parser.add_argument("--postgres", action="store_true", help="use a scratch PostgreSQL database")
+    parser.add_argument("--postgres", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres", default="",
+                        help="use a scratch database on this PostgreSQL server (default: the local one)")
     parser.add_argument("--rasa-url", help="a running Rasa server instead of the stand-in")
     parser.add_argument("--timeout", type=float, default=600)
     asyncio.run(main(parser.parse_args()))

@@ -20,7 +20,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 async def _seed(reset: bool, if_empty: bool) -> int:
-    from bot.db import dispose_engines, seed, session_scope
+    from bot.db import dispose_engines, session_scope
+    from bot.demo import seed
 
     settings = get_settings()
     try:
@@ -46,7 +47,9 @@ async def _seed(reset: bool, if_empty: bool) -> int:
 async def _seed_agents(settings) -> None:
     import datetime as dt
 
-    from bot.db import hub_seed, session_scope
+    from bot.db import session_scope
+
+    from bot.hub import seed as hub_seed
 
     async with session_scope() as session:
         created = await hub_seed.seed_hub(session, settings.demo_agent_password, dt.datetime.now(dt.timezone.utc))
@@ -57,7 +60,9 @@ async def _seed_agents(settings) -> None:
 async def _add_agent(email: str, name: str, password: str) -> int:
     import datetime as dt
 
-    from bot.db import agents, dispose_engines, session_scope
+    from bot.db import dispose_engines, session_scope
+
+    from bot.hub import agent_store as agents
 
     try:
         async with session_scope() as session:

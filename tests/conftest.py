@@ -4,6 +4,7 @@ and settings that point the code under test at them."""
 from __future__ import annotations
 
 import asyncio
+import os
 import concurrent.futures
 import datetime as dt
 import shutil
@@ -15,7 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot import config
-from bot.db import dispose_engines, migrate, seed, session_scope
+from bot.db import dispose_engines, migrate, session_scope
+from bot.demo import seed
+
+# A test-only setting, so it lives here and not in bot/config.py: the server the
+# PostgreSQL variants of the tests create their throwaway databases on.
+TEST_POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 ITERATIONS = 1000  # fast hashing in tests; production uses the configured default
@@ -46,7 +52,7 @@ def seeded_sqlite_template(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A new PostgreSQL database for this test run, seeded, dropped afterwards."""
-    admin_url = config.get_settings().test_postgres_url
+    admin_url = TEST_POSTGRES_URL
     name = f"bot_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:

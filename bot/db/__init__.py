@@ -5,7 +5,7 @@ Callers own the transaction::
     async with session_scope() as session:   # commits on success
         customer = await queries.customer_by_account(session, "AC-100001")
 
-Data functions in :mod:`bot.db.queries` take a session and never open one.
+Data functions in :mod:`bot.accounts.queries` take a session and never open one.
 """
 
 from __future__ import annotations

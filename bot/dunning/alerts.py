@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict
 
-from bot.db import conversations as store
+from bot.hub import conversation_store as store
 from bot.dunning.data import BROKEN_PROMISE
 
 COLLECTIONS = "collections"
@@ -31,7 +31,8 @@ async def alert_agents(session, *, customer_id: int, invoice_number: str, reason
     conversation = await store.latest_conversation(session, "email", key)
     if conversation is None or conversation.status not in ("pending", "assigned"):
         conversation = await store.create_conversation(session, "email", key, now)
-        await store.update_conversation(session, conversation, now, customer_id=customer_id)
+        await store.update_conversation(session, conversation, now, customer_id=customer_id,
+                                       customer_known_by="our_records")
         if await store.change_status(session, conversation, ("bot",), "pending", now):
             await store.create_handoff(session, conversation, reason, PRIORITY.get(reason, 3),
                                        {"reason": reason, "source": "dunning", **summary}, now)

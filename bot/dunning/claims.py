@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dunning_models import DunningClaim
+from bot.dunning.models import DunningClaim
 
 BATCH = 500  # keys per IN (...) list: well under every database's parameter limit
 

@@ -45,7 +45,8 @@ async def _with_engines(coroutine):
 
 
 async def _customer_ids(accounts):
-    from bot.db import queries, session_scope
+    from bot.db import session_scope
+    from bot.accounts import queries
 
     if not accounts:
         return None

@@ -16,9 +16,10 @@ from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set, Tu
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.hub_models import Conversation, Handoff
-from bot.db.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay, Reminder
-from bot.db.queries import card_expires_on
+from bot.hub.models import Conversation, Handoff
+from bot.accounts.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
+from bot.dunning.models import Reminder
+from bot.accounts import views as amounts
 
 # The agents' queue item the engine itself opens for a broken promise; it does not pause
 # reminders until a person takes it (bot/dunning/alerts.py).
@@ -52,11 +53,11 @@ class OpenInvoice:
 
     @property
     def amount_due(self) -> Decimal:
-        return max(self.amount + self.late_fee - self.paid, Decimal("0.00"))
+        return amounts.amount_due(self.amount, self.late_fee, self.paid)
 
     def days_overdue(self, today: dt.date) -> int:
-        """Negative before the due date: -3 is three days before."""
-        return (today - self.due_on).days
+        """Negative before the due date: -3 is three days before (the schedule counts from it)."""
+        return amounts.days_past_due(self.due_on, today)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class CardRow:
     exp_year: int
 
     def expires_on(self) -> dt.date:
-        return card_expires_on(self.exp_month, self.exp_year)
+        return amounts.card_expires_on(self.exp_month, self.exp_year)
 
 
 @dataclass(frozen=True)

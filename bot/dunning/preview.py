@@ -7,7 +7,7 @@ from typing import Optional
 
 from bot.config import get_settings
 from bot.db import session_scope
-from bot.db.queries import normalize_invoice_number
+from bot.accounts.identifiers import normalize_invoice_number
 from bot.dunning import data, notices, render
 from bot.dunning.policy import Policy
 from bot.email.errors import HeaderInjection

@@ -16,7 +16,7 @@ from typing import List, Set
 from sqlalchemy import update
 
 from bot.db import session_scope
-from bot.db.models import PromiseToPay
+from bot.accounts.models import PromiseToPay
 from bot.dunning import alerts, data
 from bot.nlu.amounts import format_money
 

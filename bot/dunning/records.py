@@ -14,7 +14,9 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Invoice, Reminder
+from bot.accounts.models import Invoice
+
+from bot.dunning.models import Reminder
 from bot.dunning import alerts, claims
 from bot.dunning.claims import Claim
 

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional
 
 import jinja2
 
+from bot.accounts.views import amount_due, days_overdue
 from bot.dunning.data import CardRow, OpenInvoice
 from bot.email import compose
 from bot.nlu.amounts import format_money
@@ -95,7 +96,7 @@ def invoice_context(invoice: OpenInvoice, today: dt.date, settings, added_fee: O
     fee = invoice.late_fee
     if added_fee is not None and added_fee > fee:
         fee = added_fee
-    due = max(invoice.amount + fee - invoice.paid, Decimal("0.00"))
+    due = amount_due(invoice.amount, fee, invoice.paid)
     money = functools.partial(format_money, currency=invoice.currency)
     account = invoice.account
     return {
@@ -114,7 +115,7 @@ def invoice_context(invoice: OpenInvoice, today: dt.date, settings, added_fee: O
             "paid": money(invoice.paid),
             "amount_due": money(due),
             "currency": invoice.currency,
-            "days_overdue": max((today - invoice.due_on).days, 0),
+            "days_overdue": days_overdue(invoice.due_on, today),
             "days_until_due": max((invoice.due_on - today).days, 0),
             "payment_link": f"{settings.payment_link_base}{invoice.number}",
         },

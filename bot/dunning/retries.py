@@ -17,7 +17,7 @@ from typing import List, Tuple
 from sqlalchemy import update
 
 from bot.db import session_scope
-from bot.db.models import Invoice, Payment, PaymentAttempt
+from bot.accounts.models import Invoice, Payment, PaymentAttempt
 from bot.dunning import claims, data, schedule
 from bot.dunning.claims import Claim
 from bot.dunning.gateway import ChargeResult, PaymentGateway

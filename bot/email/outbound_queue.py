@@ -18,9 +18,10 @@ import logging
 from typing import Any, Callable, Dict, List, Optional
 
 from bot.config import Settings
-from bot.db import queries, session_scope
-from bot.db.email_models import EmailThread, OutboundEmail
-from bot.db.hub_models import Conversation, Message
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.email.models import EmailThread, OutboundEmail
+from bot.hub.models import Conversation, Message
 from bot.email import store, threads
 from bot.hub.loops import Loop
 from bot.hub.views import message_views

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, List, Optional
 
+from bot.accounts.identifiers import INVOICE_NUMBER
 from bot.email import compose
 
 _TOKEN = re.compile(r"\[ref:([0-9a-f]{10})\]", re.IGNORECASE)
@@ -19,7 +20,7 @@ _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs)\s*(\[\d+\])?\s*:\s*)+", r
 MAX_REFERENCES = 20
 # Message-IDs of our letters: "<reminder.INV-20015.firm@...>", the thread root "<dunning.INV-20015@...>",
 # "<update-card.INV-20015.7@...>", and the seed's older "<reminder-INV-20015-firm@...>".
-_REMINDER_ID = re.compile(r"<?(?:reminder|update-card|dunning)[.-](INV-\d+)[.@-]")
+_REMINDER_ID = re.compile(rf"<?(?:reminder|update-card|dunning)[.-]({INVOICE_NUMBER})[.@-]")
 
 
 def reminder_thread_root(invoice_number: str, domain: str) -> str:

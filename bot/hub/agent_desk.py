@@ -10,10 +10,10 @@ import datetime as dt
 import logging
 from typing import Any, Dict
 
-from bot.db import agents as agent_data
-from bot.db import conversations as store
+from bot.hub import agent_store as agent_data
+from bot.hub import conversation_store as store
 from bot.db import session_scope
-from bot.db.hub_models import Agent, Conversation
+from bot.hub.models import Agent, Conversation
 from bot.hub import notices
 from bot.hub import status as machine
 from bot.hub.rasa_client import RasaUnavailable

@@ -9,9 +9,9 @@ from collections import defaultdict, deque
 from typing import Any, Deque, Dict, Optional
 from urllib.parse import urlsplit
 
-from bot.db import agents as agent_data
+from bot.hub import agent_store as agent_data
 from bot.db import session_scope
-from bot.db.hub_models import Agent
+from bot.hub.models import Agent
 from bot.hub.routing import utcnow
 
 COOKIE = "bot_console"

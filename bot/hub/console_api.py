@@ -13,10 +13,10 @@ from typing import Any, Awaitable, Callable, Dict
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.db import agents as agent_data
-from bot.db import conversations as store
+from bot.hub import agent_store as agent_data
+from bot.hub import conversation_store as store
 from bot.db import session_scope
-from bot.db.hub_models import PRESENCE, Agent
+from bot.hub.models import PRESENCE, Agent
 from bot.hub import auth, views
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router, clean_text, utcnow

@@ -9,9 +9,9 @@ import datetime as dt
 import logging
 from typing import Dict, List, Optional
 
-from bot.db import conversations as store
+from bot.hub import conversation_store as store
 from bot.db import session_scope
-from bot.db.hub_models import Message
+from bot.hub.models import Message
 from bot.hub.loops import Loop
 from bot.hub.routing import Router, conversation_key
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
 
 from bot.config import Settings
-from bot.db import agents as agent_data
-from bot.db import conversations as store
+from bot.hub import agent_store as agent_data
+from bot.hub import conversation_store as store
 from bot.db import session_scope
-from bot.db.hub_models import Agent, Conversation, Message
+from bot.hub.models import Agent, Conversation, Message
 from bot.escalation import REASONS
 from bot.hub import notices
 from bot.hub import status as machine
@@ -254,6 +254,7 @@ class Router:
                 changes["rasa_needs_resume"] = False
             if turn.verified and isinstance(turn.verified.get("customer_id"), int):
                 changes["customer_id"] = turn.verified["customer_id"]
+                changes["customer_known_by"] = "verification"
             await store.update_conversation(session, conversation, now, **changes)
             for reply in turn.messages:
                 await self.say(session, conversation, "bot", reply["text"], now, payload=reply["payload"])

@@ -7,11 +7,12 @@ import datetime as dt
 import json
 from typing import Any, Dict, List, Optional
 
+from bot.account_summary import account_summary
 from bot.config import today
-from bot.db import agents as agent_data
-from bot.db import conversations as store
-from bot.db import queries
-from bot.db.hub_models import Agent, Conversation, Handoff, Message, Note
+from bot.hub import agent_store as agent_data
+from bot.hub import conversation_store as store
+from bot.accounts import queries
+from bot.hub.models import Agent, Conversation, Handoff, Message, Note
 
 
 def _iso(moment: Optional[dt.datetime]) -> Optional[str]:
@@ -70,13 +71,19 @@ def handoff_view(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
     }
 
 
-async def customer_brief(session, customer_id: Optional[int]) -> Optional[Dict[str, Any]]:
-    if customer_id is None:
+async def customer_brief(session, conversation: Conversation) -> Optional[Dict[str, Any]]:
+    if conversation.customer_id is None:
         return None
-    customer = await queries.get_customer(session, customer_id)
+    customer = await queries.get_customer(session, conversation.customer_id)
     if customer is None:
         return None
-    return {"id": customer.id, "name": customer.name, "account_number": customer.account_number}
+    return {"id": customer.id, "name": customer.name, "account_number": customer.account_number,
+            **identity(conversation)}
+
+
+def identity(conversation: Conversation) -> Dict[str, Any]:
+    """How the customer is known; only a bot verification counts as verified."""
+    return {"verified": conversation.customer_known_by == "verification", "known_by": conversation.customer_known_by}
 
 
 async def conversation_view(session, conversation: Conversation) -> Dict[str, Any]:
@@ -88,7 +95,7 @@ async def conversation_view(session, conversation: Conversation) -> Dict[str, An
         "channel": conversation.channel,
         "status": conversation.status,
         "assigned_agent": agent_view(agent),
-        "customer": await customer_brief(session, conversation.customer_id),
+        "customer": await customer_brief(session, conversation),
         "created_at": _iso(conversation.created_at),
         "updated_at": _iso(conversation.updated_at),
         "resolved_at": _iso(conversation.resolved_at),
@@ -106,39 +113,36 @@ async def queue_item(session, conversation: Conversation, handoff: Handoff, now:
         "priority": handoff.priority,
         "requested_at": _iso(requested),
         "waiting_seconds": max(0, int((now - requested).total_seconds())),
-        "customer": await customer_brief(session, conversation.customer_id),
+        "customer": await customer_brief(session, conversation),
         "preview": (await store.last_customer_text(session, conversation.id))[:200],
     }
 
 
 async def customer_panel(session, conversation: Conversation) -> Optional[Dict[str, Any]]:
-    """Everything an agent needs about the verified customer; None when not verified."""
+    """Everything an agent needs about the customer; None when the conversation has none."""
     if conversation.customer_id is None:
         return None
-    customer = await queries.get_customer(session, conversation.customer_id)
-    if customer is None:
+    summary = await account_summary(session, conversation.customer_id)
+    if summary is None:
         return None
+    customer, reminder, card, promise = summary.customer, summary.last_reminder, summary.card, summary.active_promise
     day = today()
-    invoices = await queries.invoices_for(session, customer.id)
-    card = await queries.default_card(session, customer.id)
-    promise = await queries.active_promise(session, customer.id)
-    reminder = await queries.latest_reminder(session, customer.id)
     recent = await store.customer_conversations(session, customer.id)
     return {
         "id": customer.id,
         "name": customer.name,
         "account_number": customer.account_number,
         "email": customer.email,
-        "verified": True,
+        **identity(conversation),
         "reminders_opt_out": customer.reminders_opt_out,
         "email_undeliverable": customer.email_undeliverable,
         "invoices": [
             {"number": i.number, "description": i.description, "amount": str(i.amount),
              "amount_due": str(i.amount_due), "currency": i.currency, "issued_on": i.issued_on.isoformat(),
              "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
-            for i in invoices
+            for i in summary.invoices
         ],
-        "dunning_stage": reminder.stage if reminder else None,
+        "dunning_stage": summary.dunning_stage,
         "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
                           "sent_at": _iso(reminder.sent_at)} if reminder else None,
         "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,

@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional
 
 import socketio
 
-from bot.db import conversations as store
+from bot.hub import conversation_store as store
 from bot.db import session_scope
 from bot.config import Settings
 from bot.hub import views

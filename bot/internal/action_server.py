@@ -19,10 +19,11 @@ from bot.internal.tokens import presented_token, token_ok
 OPEN_PATHS = ("/health",)
 
 
-def build_app(settings: Settings, actions_package: str = "actions") -> Sanic:
+def build_app(settings: Settings, actions_module: str = "actions.registry") -> Sanic:
     from rasa_sdk.endpoint import create_app
 
-    app = create_app(actions_package, cors_origins=None)
+    # The registry imports every action module; rasa-sdk then registers the Action classes.
+    app = create_app(actions_module, cors_origins=None)
 
     @app.middleware("request")
     async def require_token(request: Request) -> Optional[response.HTTPResponse]:

@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 
 import spacy
 
+from bot.accounts import identifiers
 from bot.config import PROJECT_ROOT
 from bot.nlu.dates import MONTHS, WEEKDAYS
 
@@ -47,11 +48,7 @@ def entity_patterns() -> List[Dict[str, Any]]:
     """Token patterns for every entity the bot understands."""
     month = {"LOWER": {"IN": _MONTH_NAMES}}
     year = {"TEXT": {"REGEX": r"^\d{4}$"}}
-    patterns = [
-        _p("account_number", [{"TEXT": {"REGEX": r"(?i)^ac-?\d{6}$"}}]),
-        _p("account_number", [{"LOWER": "ac"}, {"TEXT": {"REGEX": r"^\d{6}$"}}]),
-        _p("invoice_number", [{"TEXT": {"REGEX": r"(?i)^inv-?\d{5}$"}}]),
-        _p("invoice_number", [{"LOWER": "inv"}, {"TEXT": {"REGEX": r"^\d{5}$"}}]),
+    patterns = identifiers.spacy_patterns() + [
         _p("email", [{"LIKE_EMAIL": True}]),
         _p("amount", [{"ORTH": {"IN": ["$", "€", "£"]}}, _MONEY_NUMBER]),
         _p("amount", [_MONEY_NUMBER, {"LOWER": {"IN": _CURRENCY_WORDS}}]),

@@ -12,7 +12,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import PROJECT_ROOT, get_settings
-from bot.db import dispose_engines, queries, session_scope
+from bot.db import dispose_engines, session_scope
+from bot.accounts import queries
+from bot.accounts.views import CustomerView
 from tests.conftest import use_settings
 
 # Importing the action modules registers every account answer (as the action
@@ -100,13 +102,13 @@ def make_tracker(
     )
 
 
-def verified_slots(customer: queries.CustomerView, **more: Any) -> Dict[str, Any]:
+def verified_slots(customer: CustomerView, **more: Any) -> Dict[str, Any]:
     """Slots as they are after the customer passed verification."""
     return {"verified": True, "customer_id": str(customer.id), "customer_name": customer.first_name,
             "identifier": customer.account_number, "secret": "provided", **more}
 
 
-async def customer(identifier: str) -> queries.CustomerView:
+async def customer(identifier: str) -> CustomerView:
     async with session_scope() as session:
         found = await queries.find_customer(session, identifier)
     assert found is not None, identifier

@@ -16,8 +16,9 @@ from actions.account import (
 )
 from actions.payments import ActionCardExpiring, ActionPaymentFailed
 from actions.reminders import ActionRecordPromise, ActionWhyReminder
-from bot.db import queries, session_scope
-from bot.db.models import Invoice
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.accounts.models import Invoice
 from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
 from tests.actions.helpers import (  # noqa: F401 (fixtures)

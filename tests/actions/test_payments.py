@@ -9,8 +9,9 @@ from sqlalchemy import update
 
 from actions.payments import ActionCardExpiring, ActionPaymentFailed
 from bot.config import get_settings
-from bot.db import queries, session_scope
-from bot.db.models import Card
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.accounts.models import Card
 from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
 from tests.actions.helpers import (  # noqa: F401 (fixtures)

@@ -12,10 +12,13 @@ from sqlalchemy import delete, func, select, update
 
 from actions.reminders import ActionRecordPromise, ActionWhyReminder, ValidatePromiseForm
 from bot.config import get_settings
-from bot.db import queries, session_scope
-from bot.db.models import Invoice, PromiseToPay
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.accounts.models import Invoice, PromiseToPay
 from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
+from bot.dunning import history
+from bot.accounts.views import OUTSTANDING_STATUSES, PromiseView
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     customer,
     make_tracker,
@@ -44,7 +47,7 @@ def link(number: str) -> str:
 async def latest_reminder(account_number, invoice_number=None):
     person = await customer(account_number)
     async with session_scope() as session:
-        reminder = await queries.latest_reminder(session, person.id, invoice_number)
+        reminder = await history.latest_reminder(session, person.id, invoice_number)
     assert reminder is not None
     return reminder
 
@@ -235,7 +238,7 @@ async def test_promise_is_recorded(promises_restored):
                          "date": "Friday, November 27"}]
 
     promise = await active_promise("AC-100005")
-    assert promise == queries.PromiseView(
+    assert promise == PromiseView(
         promised_date=dt.date(2026, 11, 27), amount=invoice.amount_due, currency="USD", kind="promise",
         status="active", invoice_number=invoice.number)
 
@@ -255,7 +258,7 @@ async def test_promise_in_another_currency_is_taken_as_the_amount_due(sqlite_db)
     assert (await active_promise("AC-100005")).amount == invoice.amount_due
 
 
-async def invoices(account_number, statuses=queries.OUTSTANDING_STATUSES):
+async def invoices(account_number, statuses=OUTSTANDING_STATUSES):
     person = await customer(account_number)
     async with session_scope() as session:
         return await queries.invoices_for(session, person.id, statuses)

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.verification import ActionVerificationComplete, ValidateVerifyForm
 from bot.config import get_settings
-from bot.db import queries, session_scope
+from bot.db import session_scope
+from bot.accounts import queries
 from bot.nlu.amounts import format_money
 from tests.actions.helpers import (  # noqa: F401 (fixtures)
     bot_event,

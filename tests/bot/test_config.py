@@ -1,7 +1,9 @@
+import dataclasses
 import datetime as dt
 
 import pytest
 
+from bot import config
 from bot.config import ConfigError, async_database_url, load_settings, sync_database_url
 
 
@@ -95,3 +97,23 @@ def test_missing_tokens_are_made_once_and_kept_owner_only(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot read the internal tokens"):
         with_internal_tokens(settings)
+
+
+def test_each_setting_is_declared_once_and_named_after_its_field():
+    declared = [f for f in dataclasses.fields(config.Settings) if "parse" in f.metadata]
+    rules = [f for f in dataclasses.fields(config.EscalationRules) if "parse" in f.metadata]
+    assert set(config.variables()) == ({f"BOT_{f.name.upper()}" for f in declared}
+                                       | {f"BOT_ESCALATION_{f.name.upper()}" for f in rules})
+    # Every field but the escalation group is a setting; none is declared anywhere else.
+    assert {f.name for f in dataclasses.fields(config.Settings)} - {f.name for f in declared} == {"escalation"}
+
+
+@pytest.mark.parametrize("variable", ["BOT_HUB_PORT", "BOT_ESCALATION_REPEAT_WINDOW", "BOT_EMAIL_POLL_SECONDS"])
+def test_a_bad_value_names_its_variable(variable):
+    with pytest.raises(config.ConfigError, match=variable):
+        config.load_settings({variable: "not-a-number"})
+
+
+def test_a_list_setting_reads_comma_separated_values():
+    settings = config.load_settings({"BOT_ESCALATION_REPEAT_IGNORED_INTENTS": "greet, thanks"})
+    assert settings.escalation.repeat_ignored_intents == ("greet", "thanks")

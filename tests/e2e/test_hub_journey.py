@@ -9,8 +9,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.db import conversations as store
-from bot.db import queries, session_scope
+from bot.hub import conversation_store as store
+from bot.db import session_scope
+from bot.accounts import queries
 from bot.hub.rasa_client import RasaClient
 from tests.servers import AGENT_PASSWORD
 from tests.hub_clients import Customer, bot_texts, console_socket, eventually, until_reply

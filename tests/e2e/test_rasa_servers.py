@@ -8,7 +8,9 @@ import uuid
 import aiohttp
 import pytest
 
-from bot.db import dispose_engines, queries, session_scope
+from bot.db import dispose_engines, session_scope
+
+from bot.accounts import queries
 from bot.nlu.amounts import format_money
 from bot.hub.rasa_client import WEBHOOK
 from tests.servers import RASA_PORT, RASA_TOKEN

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bot.db.models import metadata
+from bot.schema import metadata
 
 config = context.config
 

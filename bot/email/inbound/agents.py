@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional, Sequence
 
-from bot.db import conversations as conversation_store
-from bot.db import queries
+from bot.hub import conversation_store as conversation_store
+from bot.accounts import queries
 from bot.dunning import alerts
 from bot.email import threads
 
@@ -35,7 +35,8 @@ async def tell(session, *, note: str, reason: str, original, original_message_id
     conversation = await conversation_store.latest_conversation(session, "email", key)
     if conversation is None or conversation.status not in ("pending", "assigned"):
         conversation = await conversation_store.create_conversation(session, "email", key, now)
-        await conversation_store.update_conversation(session, conversation, now, customer_id=customer.id)
+        await conversation_store.update_conversation(session, conversation, now, customer_id=customer.id,
+                                                     customer_known_by="email_address")
         if await conversation_store.change_status(session, conversation, ("bot",), "pending", now):
             await conversation_store.create_handoff(session, conversation, reason, QUEUE_PRIORITY,
                                                     {"reason": reason, "source": "email",

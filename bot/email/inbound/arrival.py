@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from bot.config import Settings
-from bot.db.hub_models import Conversation
+from bot.hub.models import Conversation
 from bot.email.parse import InboundEmail
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from typing import List, Optional
 
-from bot.db.email_models import BouncedAddress, InboundEmail
+from bot.email.models import BouncedAddress, InboundEmail
 from bot.email import bounces, store
 from bot.email.bounce_reasons import ADDRESS_REASONS
 from bot.email.inbound import agents

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from bot.db.email_models import InboundEmail
+from bot.email.models import InboundEmail
 from bot.email import feedback_reports, store
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome

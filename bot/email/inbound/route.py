@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from bot.db import conversations as conversation_store
+from bot.hub import conversation_store as conversation_store
 from bot.db import session_scope
-from bot.db.email_models import EmailThread
+from bot.email.models import EmailThread
 from bot.email import quotes, store
 from bot.email.inbound.arrival import Arrival, Outcome
 from bot.hub.routing import MessageRejected, Router

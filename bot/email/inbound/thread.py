@@ -12,10 +12,10 @@ import datetime as dt
 import json
 from typing import Optional
 
-from bot.db import conversations as conversation_store
-from bot.db import queries
-from bot.db.email_models import EmailThread, InboundEmail
-from bot.db.hub_models import Conversation
+from bot.hub import conversation_store as conversation_store
+from bot.accounts import queries
+from bot.email.models import EmailThread, InboundEmail
+from bot.hub.models import Conversation
 from bot.dunning import alerts
 from bot.email import parse, store, threads
 from bot.email.inbound.arrival import Arrival, Outcome
@@ -83,7 +83,7 @@ async def _reminder_conversation(session, mail: parse.InboundEmail, candidates, 
         customer = await queries.find_customer(session, mail.from_address) if mail.from_address else None
         if customer is not None and await queries.invoice_by_number(session, customer.id, number) is not None:
             # The address on file wrote about its own invoice: agents see whose it is (not proof for the bot).
-            conversation.customer_id = customer.id
+            conversation.customer_id, conversation.customer_known_by = customer.id, "email_address"
     if await store.thread_for(session, conversation.id) is None:
         session.add(_new_thread(conversation, mail))
         await session.flush()

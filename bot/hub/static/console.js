@@ -395,8 +395,12 @@
     var acct = s.account || (c && c.customer) || null;
     var ident = $("summary-identity");
     clear(ident);
-    if ((s.verified || (c && c.customer)) && acct) {
+    var known = c && c.customer;
+    if ((s.verified || (known && known.verified)) && acct) {
       ident.appendChild(el("span", { className: "verified", text: "Verified: " + (acct.name || "") + (acct.account_number ? " \u00b7 " + acct.account_number : "") }));
+    } else if (known && acct) {
+      // Matched by the email address on file or by our own records: not proof of who wrote.
+      ident.appendChild(el("span", { className: "unverified", text: (known.known_by === "email_address" ? "Email address on file: " : "Account: ") + (acct.name || "") + (acct.account_number ? " \u00b7 " + acct.account_number : "") + " (not verified)" }));
     } else {
       ident.appendChild(el("span", { className: "unverified", text: "Not verified" }));
     }

@@ -8,8 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.config import sync_database_url
-from bot.db import dispose_engines, migrate, seed, session_scope
-from bot.db.models import metadata
+from bot.db import dispose_engines, migrate, session_scope
+from bot.demo import seed
+from bot.schema import metadata
 
 
 def _diff(url):

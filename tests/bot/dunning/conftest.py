@@ -15,10 +15,18 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.db import session_scope
-from bot.db.dunning_models import DunningClaim
-from bot.db.hub_models import Conversation, Handoff, Message, Note
-from bot.db.models import (Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay, Reminder,
-                           VerificationSecret)
+from bot.dunning.models import DunningClaim
+from bot.hub.models import Conversation, Handoff, Message, Note
+from bot.accounts.models import (
+    Card,
+    Customer,
+    Invoice,
+    Payment,
+    PaymentAttempt,
+    PromiseToPay,
+    VerificationSecret,
+)
+from bot.dunning.models import Reminder
 from bot.dunning import engine
 from tests.conftest import TODAY, use_settings
 

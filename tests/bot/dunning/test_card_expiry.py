@@ -3,7 +3,7 @@
 from sqlalchemy import update
 
 from bot.db import session_scope
-from bot.db.models import Card
+from bot.accounts.models import Card
 from tests.bot.dunning.conftest import at, months_ahead
 
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.hub_models import Conversation, Handoff, Note
-from bot.db.models import Invoice, Reminder
+from bot.hub.models import Conversation, Handoff, Note
+from bot.accounts.models import Invoice
+from bot.dunning.models import Reminder
 from bot.dunning.policy import load_policy
 from tests.bot.dunning.conftest import at
 

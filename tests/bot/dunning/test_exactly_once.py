@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import session_scope
-from bot.db.dunning_models import DunningClaim
+from bot.dunning.models import DunningClaim
 from bot.dunning import claims
 from bot.dunning.claims import Claim
 from bot.email import transport

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.config import load_settings
-from bot.db import seed
+from bot.demo import seed
 from bot.dunning.policy import DEFAULT_POLICY, PolicyError, load_policy, parse_policy, policy_for
 
 

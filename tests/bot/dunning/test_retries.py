@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.models import Invoice, Payment, PaymentAttempt
+from bot.accounts.models import Invoice, Payment, PaymentAttempt
 from bot.dunning.data import CardRow
 from bot.dunning.gateway import TEST_CARDS, SandboxGateway
 from tests.bot.dunning.conftest import at

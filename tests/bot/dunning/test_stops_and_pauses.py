@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from bot.db import conversations as store
+from bot.hub import conversation_store as store
 from bot.db import session_scope
-from bot.db.hub_models import Conversation, Handoff, Note
-from bot.db.models import Payment, PromiseToPay
+from bot.hub.models import Conversation, Handoff, Note
+from bot.accounts.models import Payment, PromiseToPay
 from tests.bot.dunning.conftest import at
 
 

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import delete
 
 from bot.db import session_scope
-from bot.db.email_models import InboundEmail
+from bot.email.models import InboundEmail
 from bot.email import bounces, feedback_reports, parse
 from bot.email.inbound import Inbox, Outcome
 from bot.email.inbound.arrival import stable_message_id

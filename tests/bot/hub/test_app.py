@@ -13,7 +13,7 @@ from bot.config import get_settings
 from sqlalchemy import update
 
 from bot.db import session_scope
-from bot.db.hub_models import AgentSession
+from bot.hub.models import AgentSession
 from bot.hub.app import OPENAPI_DOC
 from tests.bot.hub.conftest import PASSWORD, start_hub
 from tests.bot.hub.fakes import handoff_reply

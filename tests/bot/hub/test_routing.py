@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import pytest
 
 from bot.config import get_settings
-from bot.db import agents as agent_data
-from bot.db import conversations as store
-from bot.db import queries, session_scope
-from bot.db.hub_models import Agent
+from bot.hub import agent_store as agent_data
+from bot.hub import conversation_store as store
+from bot.db import session_scope
+from bot.accounts import queries
+from bot.hub.models import Agent
 from tests.bot.hub.conftest import clear_hub_tables
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery

@@ -11,8 +11,10 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
-from bot.db import hub_seed, session_scope
-from bot.db.hub_models import Message
+from bot.db import session_scope
+
+from bot.hub import seed as hub_seed
+from bot.hub.models import Message
 from tests.bot.hub.conftest import PASSWORD, clear_hub_tables, start_hub
 from tests.bot.hub.fakes import ScriptedRasa
 from tests.hub_clients import Customer, eventually

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from bot.config import get_settings
-from bot.db import queries, session_scope
+from bot.db import session_scope
+from bot.accounts import queries
 from bot.email import parse
 from bot.email.inbound.arrival import Arrival, stable_message_id
 

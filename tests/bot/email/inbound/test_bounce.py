@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.db.email_models import BouncedAddress, InboundEmail
-from bot.db.hub_models import Conversation, Note
+from bot.email.models import BouncedAddress, InboundEmail
+from bot.hub.models import Conversation, Note
 from bot.email.inbound import bounce
 from tests.bot.email.inbound.conftest import NOW, arrival, customer
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from bot.db.models import Base
+from bot.db.base import Base
 
 CONVERSATION_STATUSES = ("bot", "pending", "assigned", "resolved")
 CHANNELS = ("web", "email")
@@ -29,6 +29,10 @@ SENDERS = ("customer", "bot", "agent", "system")
 # Outgoing messages: sent once emitted to the customer's channel.
 DELIVERY_STATES = ("received", "waiting_for_bot", "answered", "held_for_agent", "sent")
 PRESENCE = ("online", "away", "offline")
+# How a conversation's customer is known: the bot verified them (a secret checked), the
+# sender's email address is the one on file (not proof), or our own records (dunning's alert
+# about the customer's invoice). Only "verification" lets anyone treat them as verified.
+CUSTOMER_KNOWN_BY = ("verification", "email_address", "our_records")
 
 
 class Agent(Base):
@@ -65,6 +69,7 @@ class Conversation(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {CONVERSATION_STATUSES}", name="status"),
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
+        CheckConstraint(f"customer_known_by IS NULL OR customer_known_by IN {CUSTOMER_KNOWN_BY}", name="customer_known_by"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -74,6 +79,7 @@ class Conversation(Base):
     # What the channel knows the customer by: the widget's session id, an email thread.
     session_key = Column(String(128), nullable=False, index=True)
     customer_id = Column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_known_by = Column(String(16))  # one of CUSTOMER_KNOWN_BY while customer_id is set
     status = Column(String(16), nullable=False, default="bot")
     assigned_agent_id = Column(ForeignKey("agents.id", ondelete="SET NULL"))
     # The customer was told once that a person is coming (reset on hand-back).
@@ -89,7 +95,6 @@ class Conversation(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False)
     resolved_at = Column(DateTime(timezone=True))
 
-    customer = relationship("Customer")
     assigned_agent = relationship("Agent")
 
 

@@ -1,4 +1,5 @@
-"""The dunning engine's ledger: one row per side effect it performs at most once.
+"""The dunning engine's tables: the reminders sent, and its ledger of claims (one row per
+side effect it performs at most once).
 
 A row is claimed (inserted) before an email goes out or a card is charged, and
 the unique ``key`` is what makes two overlapping runs unable to do the same thing
@@ -8,9 +9,10 @@ bot/dunning/claims.py for the protocol.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
 
-from bot.db.models import Base
+from bot.db.base import Base
 
 CLAIM_KINDS = ("reminder", "card_expiry", "update_card", "retry")
 # claimed: in flight; done: finished and recorded; unconfirmed: a run died between
@@ -39,3 +41,19 @@ class DunningClaim(Base):
     done_at = Column(DateTime(timezone=True))
     # What the run knew when it claimed: JSON (amount charged, stage fee, ...).
     detail = Column(Text)
+
+
+class Reminder(Base):
+    """A dunning reminder that was sent: at most one per stage per invoice."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("invoice_id", "stage", name="uq_reminders_invoice_stage"),)
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False)
+    stage = Column(String(32), nullable=False)
+    channel = Column(String(16), nullable=False, default="email")
+    sent_at = Column(DateTime(timezone=True), nullable=False)
+    message_id = Column(String(255))
+
+    invoice = relationship("Invoice")

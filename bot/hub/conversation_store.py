@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.hub_models import CannedReply, Conversation, CsatRating, Handoff, Message, Note
+from bot.hub.models import CannedReply, Conversation, CsatRating, Handoff, Message, Note
 
 OPEN_STATUSES = ("bot", "pending", "assigned")
 

@@ -6,7 +6,9 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import agents, conversations
+from bot.hub import agent_store as agents
+
+from bot.hub import conversation_store as conversations
 
 DEMO_AGENTS = (("alex@northwind.example", "Alex Morgan"), ("sam@northwind.example", "Sam Rivera"))
 

@@ -16,17 +16,17 @@ from typing import List, Optional, Tuple
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import (
+from bot.accounts import identifiers
+from bot.accounts.models import (
     Card,
     Customer,
-    Escalation,
     Invoice,
     Payment,
     PaymentAttempt,
     PromiseToPay,
-    Reminder,
     VerificationSecret,
 )
+from bot.dunning.models import Reminder
 from bot.security import hash_secret
 
 # Days after the due date at which each reminder stage goes out (the dunning
@@ -156,7 +156,7 @@ async def seed(
     scenarios = all_scenarios(filler)
     for index, sc in enumerate(scenarios, start=1):
         customer = Customer(
-            account_number=f"AC-{100000 + index}",
+            account_number=identifiers.account_number(str(100000 + index)),
             name=sc.name,
             email=sc.email,
             phone=f"+1 555 01{index:02d}",
@@ -185,7 +185,7 @@ async def seed(
             nonlocal invoice_seq
             amount = Decimal(rng.randrange(4000, 42000)) / 100
             invoice = Invoice(
-                number=f"INV-{invoice_seq}", customer_id=customer.id,
+                number=identifiers.invoice_number(str(invoice_seq)), customer_id=customer.id,
                 description=rng.choice(DESCRIPTIONS), amount=amount, currency=sc.currency,
                 issued_on=due_on - dt.timedelta(days=30), due_on=due_on, status=status,
                 late_fee=Decimal("0.00"),
@@ -244,6 +244,6 @@ async def customer_count(session: AsyncSession) -> int:
 
 async def clear(session: AsyncSession) -> None:
     """Removes all account data (children first, so it works without cascades)."""
-    for model in (Escalation, Reminder, PromiseToPay, PaymentAttempt, Payment, Invoice, Card,
+    for model in (Reminder, PromiseToPay, PaymentAttempt, Payment, Invoice, Card,
                   VerificationSecret, Customer):
         await session.execute(delete(model))

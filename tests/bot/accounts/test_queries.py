@@ -6,8 +6,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.db import queries, session_scope
-from bot.db.models import Escalation, PromiseToPay
+from bot.accounts import queries
+from bot.accounts.models import PromiseToPay
+from bot.dunning import history
+from bot.accounts.verification import check_verification_secret
+from bot.db import session_scope
 from tests.conftest import TODAY
 
 
@@ -30,12 +33,12 @@ async def test_unknown_or_malformed_identifier_is_none(any_db, identifier):
 async def test_secrets_are_checked_against_hashes(any_db):
     li = await customer("AC-100005")
     async with session_scope() as session:
-        assert await queries.check_verification_secret(session, li.id, "98101")  # ZIP
-        assert await queries.check_verification_secret(session, li.id, "card ending 3220")  # last four
-        assert not await queries.check_verification_secret(session, li.id, "98102")
-        assert not await queries.check_verification_secret(session, li.id, "12")
+        assert await check_verification_secret(session, li.id, "98101")  # ZIP
+        assert await check_verification_secret(session, li.id, "card ending 3220")  # last four
+        assert not await check_verification_secret(session, li.id, "98102")
+        assert not await check_verification_secret(session, li.id, "12")
         # A 5-digit reply is a ZIP guess only, never also a last-four guess (card ends 3220).
-        assert not await queries.check_verification_secret(session, li.id, "13220")
+        assert not await check_verification_secret(session, li.id, "13220")
 
 
 async def test_balance_keeps_disputed_amounts_apart(any_db):
@@ -52,7 +55,7 @@ async def test_final_notice_adds_the_late_fee_to_what_is_due(any_db):
     async with session_scope() as session:
         (invoice,) = await queries.invoices_for(session, li.id)
         balance = await queries.balance_for(session, li.id)
-        reminder = await queries.latest_reminder(session, li.id)
+        reminder = await history.latest_reminder(session, li.id)
     assert invoice.late_fee == Decimal("25.00")
     assert invoice.amount_due == invoice.amount + Decimal("25.00")
     assert balance.due == {"USD": invoice.amount_due}
@@ -114,11 +117,13 @@ async def test_record_promise_replaces_the_earlier_one(any_db):
 
 
 async def test_a_failed_transaction_leaves_nothing_behind(any_db):
+    noah = await customer("AC-100009")
+    promised = TODAY + dt.timedelta(days=123)
     with pytest.raises(RuntimeError):
         async with session_scope() as session:
-            await queries.record_escalation(session, "conv-rollback", "anger", 1, {}, dt.datetime.now(dt.timezone.utc))
+            await queries.record_promise(session, noah.id, promised, dt.datetime.now(dt.timezone.utc))
             raise RuntimeError("caller failed after writing")
     async with session_scope() as session:
         rows = (await session.execute(
-            select(Escalation).where(Escalation.conversation_id == "conv-rollback"))).scalars().all()
+            select(PromiseToPay).where(PromiseToPay.promised_date == promised))).scalars().all()
     assert rows == []

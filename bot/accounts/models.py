@@ -1,12 +1,11 @@
-"""The account database: customers, secrets, cards, invoices and what happens to them.
+"""The accounts' tables: customers, their secrets, cards, invoices, payments,
+payment attempts and promises to pay.
 
-Schema changes go through migrations in ``bot/db/migrations``; keep this file and
+Schema changes go through migrations in ``bot/db/migrations``; keep the models and
 the newest migration in step (tests/bot/db/test_migrations.py checks it).
 """
 
 from __future__ import annotations
-
-from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -16,49 +15,12 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
-from sqlalchemy.types import BigInteger, TypeDecorator
+from sqlalchemy.orm import relationship
 
-# Named constraints so migrations can address them on every database.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-Base = declarative_base(metadata=metadata)
-
-
-
-class Money(TypeDecorator):
-    """Exact money: stored as integer cents, read back as a two-place Decimal.
-
-    SQLite has no exact decimal type, so storing cents keeps both databases exact.
-    """
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return int((Decimal(value) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
-
-
-MONEY = Money()
+from bot.db.base import MONEY, Base
 
 INVOICE_STATUSES = ("open", "paid", "disputed", "written_off", "void")
 PROMISE_STATUSES = ("active", "kept", "broken", "cancelled")
@@ -139,7 +101,6 @@ class Invoice(Base):
     customer = relationship("Customer", back_populates="invoices")
     payments = relationship("Payment", back_populates="invoice")
     attempts = relationship("PaymentAttempt", back_populates="invoice")
-    reminders = relationship("Reminder", back_populates="invoice")
 
 
 class Payment(Base):
@@ -198,39 +159,3 @@ class PromiseToPay(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
 
     invoice = relationship("Invoice")
-
-
-class Reminder(Base):
-    """A dunning reminder that was sent: at most one per stage per invoice."""
-
-    __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("invoice_id", "stage", name="uq_reminders_invoice_stage"),)
-
-    id = Column(Integer, primary_key=True)
-    invoice_id = Column(ForeignKey("invoices.id", ondelete="CASCADE"), nullable=False)
-    stage = Column(String(32), nullable=False)
-    channel = Column(String(16), nullable=False, default="email")
-    sent_at = Column(DateTime(timezone=True), nullable=False)
-    message_id = Column(String(255))
-
-    invoice = relationship("Invoice", back_populates="reminders")
-
-
-class Escalation(Base):
-    """A conversation handed to a person, and why."""
-
-    __tablename__ = "escalations"
-
-    id = Column(Integer, primary_key=True)
-    conversation_id = Column(String(255), nullable=False, index=True)
-    customer_id = Column(ForeignKey("customers.id", ondelete="SET NULL"))
-    reason = Column(String(32), nullable=False)
-    priority = Column(Integer, nullable=False)
-    summary = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-
-
-# The hub's, the dunning engine's and the email channel's tables share this metadata (and its migrations).
-from bot.db import hub_models  # noqa: E402,F401
-from bot.db import dunning_models  # noqa: E402,F401
-from bot.db import email_models  # noqa: E402,F401

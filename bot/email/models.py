@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
 
-from bot.db.models import Base
+from bot.db.base import Base
 
 OUTBOUND_STATUSES = ("queued", "sent", "failed")
 

@@ -1,0 +1,1 @@
+"""Demo data for a fresh start: Northwind Energy's customers and their history (``seed``)."""
