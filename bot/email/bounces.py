@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Union
 
 from bot.email import report_text as rt
-from bot.email.bounce_reasons import is_hard, reason_for, refused_after_data
+from bot.email import smtp_command
+from bot.email.bounce_reasons import is_hard, reason_for, settle
 from bot.email.parse import InboundEmail
 
 _STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -119,15 +120,18 @@ def _from_dsn(msg, blocks: List[Dict[str, str]]) -> Optional[Bounce]:
         if not address or address in {r.address for r in recipients}:
             continue
         action = fields.get("action", "").split("(")[0].strip().lower()
+        diagnostic = fields.get("diagnostic-code") or None
         status = _status(fields.get("status", ""))
         if action in ("delivered", "relayed", "expanded") or (status or "").startswith("2"):
             continue  # not a failure
-        diagnostic = fields.get("diagnostic-code") or None
-        about = " ".join(filter(None, [diagnostic, _words_about(words, address, named), subject]))
+        told = _words_about(words, address, named)
+        status = _specific(status, _status(diagnostic or told))
+        about = " ".join(filter(None, [diagnostic, told, subject]))
         reason = reason_for(diagnostic or "", status) if diagnostic else "undefined"
         if reason == "undefined":
             reason = reason_for(about, status)
-        reason = refused_after_data(reason, words, status)
+        reason = settle(reason, status=status, command=smtp_command.refused_at(told) or smtp_command.refused_at(words),
+                        remote_reply=smtp_command.quotes_reply(diagnostic or told))
         if action not in ("failed", "delayed"):
             action = "delayed" if (status or "").startswith("4") or action.startswith("delay") else "failed"
         recipients.append(BouncedRecipient(address, action, status, _one_line(diagnostic or _words_about(words, address, named)),
@@ -193,6 +197,13 @@ def _after_type(value: str) -> str:
 def _status(value: str) -> Optional[str]:
     match = _STATUS_RE.search(value or "")
     return match.group(0) if match else None
+
+
+def _specific(status: Optional[str], remote: Optional[str]) -> Optional[str]:
+    """The remote server's own status (in its diagnostic) when the report's is only a class (X.0.0)."""
+    if remote and (status is None or status.endswith(".0.0")) and not remote.endswith(".0.0"):
+        return remote
+    return status
 
 
 def _original_message_id(msg, blocks=()) -> Optional[str]:
@@ -302,7 +313,8 @@ def _from_text(msg) -> Optional[Bounce]:
         reason = reason_for(about, status)
         if reason == "undefined":
             reason = reason_for(subject + "\n" + words, status)
-        reason = refused_after_data(reason, words, status)
+        reason = settle(reason, status=status, command=smtp_command.refused_at(about) or smtp_command.refused_at(words),
+                        remote_reply=smtp_command.quotes_reply(about))
         action = "delayed" if delayed or (status or "").startswith("4") and _DELAY_WORDS.search(subject + words) else "failed"
         recipients.append(BouncedRecipient(address, action, status, _one_line(_diagnostic(about) or about), reason))
     problems = ["not a standard delivery status notification; recognised from its wording"]
