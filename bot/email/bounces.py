@@ -256,7 +256,7 @@ def ses_notification(msg) -> Optional[dict]:
             continue
         if isinstance(data, dict) and isinstance(data.get("Message"), str):  # SNS envelope
             try:
-                data = json.loads(data["Message"])
+                data = json.JSONDecoder(strict=False).decode(data["Message"])  # SNS wraps long lines inside strings too
             except ValueError:
                 continue
         if isinstance(data, dict) and "notificationType" in data:
@@ -334,6 +334,8 @@ def _named_recipients(words: str, ours: set) -> List[str]:
             continue
         if re.search(r"(message-id|msgid|id)[:= ]*<?$", before) or "://" in before[-12:]:
             continue  # a Message-ID or a link, not a mailbox
+        if re.search(r"\b(from|sender|return-path|reply-to)[ \t]*:[ \t]*<?$", before):
+            continue  # the report naming our message's sender ("MAIL FROM: ...", "From: ...")
         found.append(address)
     return found
 
