@@ -11,6 +11,8 @@ The phrases are the ones real servers write (qmail, Postfix, Exim, Sendmail,
 Exchange, Gmail, Yahoo, Amazon SES...), grouped into reasons the way sisimai
 names them; the first group that matches wins, so the specific soft causes are
 checked before the "user unknown" wording that some servers add to everything.
+``settle`` then weighs those words against the SMTP command the refusal answered and
+the status code, as sisimai does: a remote "user unknown" proves little on its own.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from bot.email import smtp_command
 from bot.email.bounce_model import STATUS_RE, Bounce, BouncedRecipient, one_line, original_message_id, status_in, words_about
 from bot.email.bounce_reasons import reason_for, settle
 
-_SMTP_CODE_RE = re.compile(r"(?<![\d.])([45])\d\d(?=[ -]|$)(?![.\d])", re.MULTILINE)
 _ROBOT_LOCAL = re.compile(
     r"^(mailer[-_]?daemon|mail[-_.]?daemon|postmaster|post_master|poostmaster|mail\.delivery\.system|mailer|mail-?router"
     r"|mailadmin|mmdf|smtp|root|abuse|no-?reply|noreply|bounces?|bounce-.*|mailer-.*)$", re.IGNORECASE)
@@ -52,11 +51,12 @@ def looks_like_report(msg) -> bool:
     wording = bool(_FAILURE_WORDS.search(words))
     if robot:
         return subject or wording
-    traces = bool(STATUS_RE.search(words) or _SMTP_CODE_RE.search(words)) and rt.returned_headers(msg) is not None
+    traces = bool(STATUS_RE.search(words) or smtp_command.REPLY_CODE.search(words)) and rt.returned_headers(msg) is not None
     return subject and wording and traces
 
 
 def bounce_from_text(msg) -> Optional[Bounce]:
+    """The bounce in a plain-text report, or None when ``msg`` does not look like one."""
     if not looks_like_report(msg):
         return None
     words = rt.server_words(msg)
@@ -79,7 +79,7 @@ def bounce_from_text(msg) -> Optional[Bounce]:
         about = words_about(words, address, addresses)
         status = status_in(about) or status_in(words)
         if status is None:
-            code = _SMTP_CODE_RE.search(about) or _SMTP_CODE_RE.search(words)
+            code = smtp_command.REPLY_CODE.search(about) or smtp_command.REPLY_CODE.search(words)
             status = f"{code.group(1)}.0.0" if code else None
         reason = reason_for(about, status)
         if reason == "undefined":
@@ -113,6 +113,6 @@ def _named_recipients(words: str, ours: set) -> List[str]:
 
 def _diagnostic(text: str) -> Optional[str]:
     for line in text.splitlines():
-        if _SMTP_CODE_RE.search(line) or STATUS_RE.search(line):
+        if smtp_command.REPLY_CODE.search(line) or STATUS_RE.search(line):
             return line.strip()
     return None

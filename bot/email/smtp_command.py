@@ -21,7 +21,6 @@ import re
 from typing import Optional
 
 CONN, HELO, MAIL, RCPT, DATA = "CONN", "HELO", "MAIL", "RCPT", "DATA"
-BEFORE_DATA = frozenset({CONN, HELO, MAIL, RCPT})
 
 _NAMES = (  # how servers name each command, checked in this order
     (RCPT, r"rcpt(?: to)?"),
@@ -43,8 +42,11 @@ _SAID = re.compile(
 _SENT = re.compile(r"(?im)^[ \t>]*>>>[ \t]*(rcpt to|mail from|data|ehlo|helo|lhlo|bdat|starttls)\b")
 _REFUSAL = re.compile(r"(?im)^[ \t>]*<<<[ \t]*[45]\d\d\b[^\n]*")
 _NO_RECIPIENTS = re.compile(r"need (a )?rcpt|no valid recipients?|all rcpt commands were rejected|no recipients", re.I)
+# An SMTP reply code as reports quote it ("550 ...", "550-...", "550: ..."), not the "555-1234" of a
+# phone number nor a number inside an address, an IP or a status.
+REPLY_CODE = re.compile(r"(?<![\w.#-])([45])\d\d(?=[ :-]|$)(?!-\d)", re.MULTILINE)
 # A remote server's reply quoted in a report: a reply code, or the words reports put before one.
-_REPLY = re.compile(r"(?<![\w.#-])[45]\d\d(?=[ :-]|$)(?!-\d)|^\s*smtp\s*;|\bsaid:|remote (host|server) (said|replied|returned)"
+_REPLY = re.compile(REPLY_CODE.pattern + r"|^\s*smtp\s*;|\bsaid:|remote (host|server) (said|replied|returned)"
                     r"|the other server returned|server (responded|replied)", re.IGNORECASE | re.MULTILINE)
 
 
