@@ -45,7 +45,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"sisimai corpus ({time.perf_counter() - started:.1f} s)")
     for line in figures.lines():
         print("  " + line)
-    for part in ("dev", "check"):  # a fixed split by file name: rules are worked out on dev only
+    for part in ("dev", "check"):  # a fixed split by file name (see the docstring)
         some = sisimai_figures([r for r in results if half(r.name) == part], labels)
         print(f"  {part} half ({some.files} files): {some.lines()[2].split(': ', 1)[1]} recognised;"
               f" hard/soft {some.lines()[4].split(': ', 1)[1]}")
