@@ -7,11 +7,13 @@ import json
 from typing import Optional
 
 from bot.email import report_text as rt
+from bot.email import smtp_command
 from bot.email.bounce_model import Bounce, BouncedRecipient, one_line, status_in
-from bot.email.bounce_reasons import reason_for
+from bot.email.bounce_reasons import reason_for, settle
 
 
 def bounce_from_ses(msg) -> Optional[Bounce]:
+    """The bounce in an SES notification; its reasons are weighed as any report's (``settle``)."""
     notice = ses_notification(msg)
     if not notice or notice.get("notificationType") != "Bounce":
         return None
@@ -24,7 +26,8 @@ def bounce_from_ses(msg) -> Optional[Bounce]:
             continue
         status = status_in(str(item.get("status", "")))
         diagnostic = str(item.get("diagnosticCode") or bounce.get("bounceSubType") or "")
-        reason = reason_for(diagnostic, status)
+        reason = settle(reason_for(diagnostic, status), status=status, command=smtp_command.refused_at(diagnostic),
+                        remote_reply=smtp_command.quotes_reply(diagnostic))
         if reason == "undefined" and permanent and str(bounce.get("bounceSubType")) in ("General", "NoEmail"):
             reason = "userunknown"
         recipients.append(BouncedRecipient(address, "failed" if permanent else "delayed", status,

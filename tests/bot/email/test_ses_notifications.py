@@ -40,3 +40,16 @@ def test_a_complaint_is_a_notification_but_no_bounce():
     msg = rt.message_from(_sns(json.dumps(complaint)))
     assert ses_notification(msg)["notificationType"] == "Complaint"
     assert bounce_from_ses(msg) is None
+
+
+def test_a_remote_user_unknown_relayed_by_ses_is_weighed_like_any_other():
+    # SES relays the remote server's words; with no status naming the address and no command,
+    # "user unknown" is unconfirmed (soft, adds up), as in any report. SES's own "NoEmail" verdict is hard.
+    unconfirmed = {**INNER, "bounce": {**INNER["bounce"], "bouncedRecipients": [
+        {"emailAddress": "gone@example.com", "status": "5.0.0", "diagnosticCode": "smtp; 550 User unknown"}]}}
+    (recipient,) = bounce_from_ses(rt.message_from(_sns(json.dumps(unconfirmed)))).recipients
+    assert (recipient.reason, recipient.hard) == ("filtered", False)
+    no_email = {**INNER, "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail",
+                                    "bouncedRecipients": [{"emailAddress": "gone@example.com"}]}}
+    (recipient,) = bounce_from_ses(rt.message_from(_sns(json.dumps(no_email)))).recipients
+    assert (recipient.reason, recipient.hard) == ("userunknown", True)
