@@ -11,6 +11,8 @@ The phrases are the ones real servers write (qmail, Postfix, Exim, Sendmail,
 Exchange, Gmail, Yahoo, Amazon SES...), grouped into reasons the way sisimai
 names them; the first group that matches wins, so the specific soft causes are
 checked before the "user unknown" wording that some servers add to everything.
+``settle`` then weighs those words against the SMTP command the refusal answered and
+the status code, as sisimai does: a remote "user unknown" proves little on its own.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
+from bot.email import smtp_command
+
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
 # Soft reasons that are about the recipient's mailbox, so that repeated they say the address is
 # dead. Refusals of *our* mail (blocklists, spam filters, authentication, rate limits, our sender
 # address) never add up against a customer's address: they would mark everyone at once.
-ADDRESS_REASONS = HARD_REASONS | {"mailboxfull", "suspend", "expired", "networkerror", "onhold", "undefined"}
+# "filtered" is a "user unknown" we could not confirm (see ``settle``): repeated, it is as telling.
+ADDRESS_REASONS = HARD_REASONS | {"filtered", "mailboxfull", "suspend", "expired", "networkerror", "onhold", "undefined"}
+# Reasons that are about a recipient, which a refusal before RCPT TO cannot be.
+_ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept", "mailboxfull", "suspend", "filtered"})
 
 # (reason, phrases): checked in this order.
 _REASON_PHRASES: Tuple[Tuple[str, str], ...] = (
@@ -32,7 +39,10 @@ _REASON_PHRASES: Tuple[Tuple[str, str], ...] = (
     ("exceedlimit", r"message (size )?exceeds|message too (big|large)|size limit|exceeds (the )?(maximum|fixed)"),
     ("toomanyconn", r"too many (connections|concurrent|sessions|recipients)|rate limit|ratelimit|try again later"
                     r"|sending rate|receiving mail at a rate|temporarily deferred|throttl"),
-    ("rejected", r"sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|rejected|must)"
+    # A hedged "may not exist, or you may not have permission to post" (Google Groups) is no verdict
+    # on the address: the sender may not post there.
+    ("rejected", r"(may|might) not have permission|permission to post|not allowed to post"
+                 r"|sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|rejected|must)"
                  r"|mail from .{0,40}(rejected|refused)|envelope sender"),
     ("onhold", r"\bon hold\b"),
     ("suspend", r"(account|mailbox|user|address)( has been| is)? (disabled|suspended|inactive|deactivated|locked|blocked)"
@@ -86,12 +96,6 @@ _STATUS_REASONS = (
 )
 
 
-# The refusal came after the server had accepted the recipient (in reply to DATA): the mailbox
-# exists and the message was filtered, whatever words the server chose ("User unknown" included).
-_AFTER_DATA = re.compile(r"in reply to (the )?end of data|>>> data\s*\n<<< [45]\d\d[^\n]*(user|unknown|recipient|mailbox)"
-                         r"|did not like our (final )?data", re.IGNORECASE)
-
-
 def reason_for(diagnostic: Optional[str], status: Optional[str]) -> str:
     """A sisimai-style reason name; "undefined" when neither words nor code say anything."""
     text = diagnostic or ""
@@ -106,12 +110,36 @@ def reason_for(diagnostic: Optional[str], status: Optional[str]) -> str:
     return "undefined"
 
 
-def refused_after_data(reason: str, transcript: str, status: Optional[str]) -> str:
-    """"userunknown" becomes "filtered" when the transcript shows the refusal answered DATA, unless
-    the server gave an explicit bad-mailbox status (5.1.x)."""
-    if status and status.startswith("5.1."):
+# Enhanced status codes (RFC 3463) that name the recipient's address itself.
+_ADDRESS_STATUS = re.compile(r"^5\.1\.(0|1|3|6|10)$")
+
+
+def settle(reason: str, *, status: Optional[str], command: Optional[str], remote_reply: bool) -> str:
+    """The reason once the words are weighed against the SMTP command the refusal answered
+    (``smtp_command``) and the status code.
+
+    - Before RCPT TO (greeting, EHLO/HELO, MAIL FROM) the server had not yet heard of the
+      recipient: whatever the words, it refused our host ("blocked") or sender ("rejected").
+      A domain "not found" after MAIL FROM or DATA is ours too: the recipient's domain had
+      resolved, since its server was answering.
+    - "User unknown" is taken as said when the status names the address (X.1.x), when it
+      answered RCPT TO, or when no remote SMTP reply is quoted (the mailbox's own system says
+      so: Exchange, Domino, Gmail). A remote "550 user unknown" after DATA, or with no command
+      named, is what filtering gateways and mobile carriers answer to refuse a sender they
+      filter: "filtered", soft. (RFC 5321's own text for 550, "mailbox unavailable", covers
+      "command rejected for policy reasons" too.)
+    """
+    if command in (smtp_command.CONN, smtp_command.HELO) and reason in _ABOUT_RECIPIENT:
+        return "blocked"
+    if command == smtp_command.MAIL and reason in _ABOUT_RECIPIENT:
+        return "rejected"
+    if command == smtp_command.DATA and reason == "hostunknown":
+        return "rejected"
+    if reason != "userunknown":
         return reason
-    if reason == "userunknown" and _AFTER_DATA.search(transcript or ""):
+    if (status and _ADDRESS_STATUS.match(status)) or command == smtp_command.RCPT:
+        return reason
+    if command == smtp_command.DATA or remote_reply:
         return "filtered"
     return reason
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Union
 
 from bot.email import report_text as rt
-from bot.email.bounces import ses_notification
+from bot.email.ses_notifications import ses_notification
 from bot.email.parse import InboundEmail
 
 _COMPLAINT_SUBJECT = re.compile(r"complaint about message|abuse report|spam report|feedback loop|\bfbl\b"

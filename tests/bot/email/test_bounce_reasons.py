@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.email.bounce_reasons import is_hard, reason_for, refused_after_data
+from bot.email.bounce_reasons import ADDRESS_REASONS, is_hard, reason_for, settle
 
 
 @pytest.mark.parametrize("diagnostic, status, reason", [
@@ -24,6 +24,7 @@ from bot.email.bounce_reasons import is_hard, reason_for, refused_after_data
     ("501 5.1.8 Sender address rejected: Domain not found", "5.1.8", "rejected"),
     ("550 5.2.1 The email account that you tried to reach is disabled.", "5.2.1", "suspend"),
     ("Cannot send message for 5 days", None, "expired"),
+    ("the group you tried to contact may not exist, or you may not have permission to post", None, "rejected"),
     ("550 5.1.7 No such domain sender.example", "5.1.7", "rejected"),  # RFC 3463 X.1.7: the sender's address
     ("", "5.2.2", "mailboxfull"),
     ("", "5.1.1", "userunknown"),
@@ -51,9 +52,36 @@ def test_only_a_wrong_address_is_hard(reason, status, hard):
     assert is_hard(reason, status) is hard
 
 
-def test_user_unknown_in_answer_to_data_is_a_filter():
-    transcript = ">>> DATA\n<<< 550 Unknown user kijitora@example.jp\n554 5.0.0 Service unavailable"
-    assert refused_after_data("userunknown", transcript, "5.0.0") == "filtered"
-    assert refused_after_data("userunknown", ">>> RCPT To:<k@example.jp>\n<<< 550 User unknown", "5.0.0") == "userunknown"
-    # An explicit bad-mailbox status is believed even after DATA.
-    assert refused_after_data("userunknown", transcript, "5.1.1") == "userunknown"
+@pytest.mark.parametrize("reason, status, command, remote, settled", [
+    # The server had not heard of the recipient yet: the refusal is about our host or sender.
+    ("userunknown", "5.0.0", "HELO", True, "blocked"),
+    ("hostunknown", "5.0.0", "CONN", True, "blocked"),
+    ("userunknown", "5.1.0", "MAIL", True, "rejected"),
+    ("hostunknown", "5.2.0", "DATA", True, "rejected"),  # the recipient's domain resolved: ours did not
+    ("hostunknown", "5.1.2", "RCPT", True, "hostunknown"),  # a relay that cannot route the recipient's domain
+    # "User unknown" believed: the status names the address, it answered RCPT TO, or it is the
+    # mailbox's own system speaking.
+    ("userunknown", "5.1.1", None, True, "userunknown"),
+    ("userunknown", "5.1.10", None, True, "userunknown"),
+    ("userunknown", "5.1.1", "DATA", True, "userunknown"),
+    ("userunknown", "5.0.0", "RCPT", True, "userunknown"),
+    ("userunknown", "5.2.1", "RCPT", True, "userunknown"),
+    ("userunknown", None, None, False, "userunknown"),
+    # ...and not: after DATA, or a remote reply that names no command and no address status.
+    ("userunknown", "5.0.0", "DATA", True, "filtered"),
+    ("userunknown", None, "DATA", False, "filtered"),
+    ("userunknown", "5.0.0", None, True, "filtered"),
+    ("userunknown", "5.2.1", None, True, "filtered"),
+    # Other reasons keep their words.
+    ("mailboxfull", "5.2.2", "RCPT", True, "mailboxfull"),
+    ("spamdetected", "5.7.1", "DATA", True, "spamdetected"),
+    ("blocked", "5.7.1", "CONN", True, "blocked"),
+])
+def test_the_command_and_status_settle_the_reason(reason, status, command, remote, settled):
+    assert settle(reason, status=status, command=command, remote_reply=remote) == settled
+
+
+def test_an_unconfirmed_user_unknown_is_soft_but_adds_up_against_the_address():
+    assert not is_hard("filtered", "5.0.0")
+    assert "filtered" in ADDRESS_REASONS  # repeated email_soft_bounces_until_hard times, it marks the address
+    assert not {"blocked", "rejected", "spamdetected", "authfailure"} & ADDRESS_REASONS

@@ -352,3 +352,39 @@ def test_only_our_returned_message_names_the_recipient_so_it_is_a_guess():
 def test_a_customer_asking_about_an_undelivered_email_is_no_bounce():
     question = b"From: ann@example.com\r\nSubject: Returned mail?\r\n\r\nMy email could not be delivered to bob@example.com, why?\r\n"
     assert parse_bounce(question) is None
+
+
+def _dsn(diagnostic: bytes, status: bytes = b"5.0.0", text: bytes = b"") -> bytes:
+    """A minimal RFC 3464 report for gone@customer.example with the server's words in ``text``."""
+    return (b"From: MAILER-DAEMON@mx.northwind.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+            b"--B\r\nContent-Type: text/plain\r\n\r\n<gone@customer.example>: " + text + b"\r\n"
+            b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.northwind.example\r\n\r\n"
+            b"Final-Recipient: rfc822; gone@customer.example\r\nAction: failed\r\nStatus: " + status + b"\r\n"
+            b"Diagnostic-Code: smtp; " + diagnostic + b"\r\n--B--\r\n")
+
+
+def test_user_unknown_in_answer_to_rcpt_is_hard():
+    bounce = parse_bounce(_dsn(b"550 User unknown", text=b"host mx said: 550 User unknown (in reply to RCPT TO command)"))
+    (recipient,) = bounce.recipients
+    assert (recipient.reason, recipient.hard) == ("userunknown", True)
+
+
+def test_a_remote_user_unknown_naming_no_command_nor_address_status_is_filtered_and_soft():
+    # What filtering gateways and mobile carriers answer to refuse a sender; repeated, it still adds up.
+    bounce = parse_bounce(_dsn(b"550 : User unknown", text=b"host mx said: 550 : User unknown"))
+    (recipient,) = bounce.recipients
+    assert (recipient.reason, recipient.hard) == ("filtered", False)
+
+
+def test_the_servers_own_status_wins_over_a_bare_class_in_the_status_field():
+    bounce = parse_bounce(_dsn(b"550 5.1.1 <gone@customer.example>: User unknown"))
+    (recipient,) = bounce.recipients
+    assert (recipient.status, recipient.reason, recipient.hard) == ("5.1.1", "userunknown", True)
+
+
+def test_a_refusal_of_our_sender_domain_after_data_is_not_about_the_recipient():
+    text = b"SMTP error from remote mail server after end of data:\r\n550 5.2.0 <billing@northwind.example> domain is invalid"
+    bounce = parse_bounce(_dsn(b"550 5.2.0 <billing@northwind.example> domain is invalid", status=b"5.2.0", text=text))
+    (recipient,) = bounce.recipients
+    assert (recipient.reason, recipient.hard) == ("rejected", False)

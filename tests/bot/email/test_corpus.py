@@ -6,18 +6,25 @@ from __future__ import annotations
 import pytest
 
 from bot.config import get_settings
-from tests.bot.email.corpus_run import OWN, SISIMAI, run_files, sisimai_figures, sisimai_labels
+from tests.bot.email.corpus_run import (OWN, SISIMAI, differences, half, known_differences, run_files, sisimai_figures,
+                                        sisimai_labels)
 
-# Floors for the sisimai corpus: the issue's targets, except hard/soft (see the README: sisimai
-# knows which servers say "User unknown" when they mean "filtered"; we read the words).
+# Floors for the sisimai corpus: the issue's targets, except hard/soft, 95% in the issue, where the
+# files we knowingly read otherwise than sisimai keep us at 94.5% (corpus/sisimai_differences.tsv
+# says why for each; the per-file test below holds every other file to sisimai's flag).
 MIN_RECOGNISED = 0.95
-MIN_HARD_SOFT = 0.90
+MIN_HARD_SOFT = 0.94
+MIN_HARD_SOFT_HALF = 0.93  # each half of the fixed dev/check split (corpus_run.half) on its own
+
+_RUNS: dict = {}  # the corpus goes through the filter chain once (about 15 s); every test reads that run
 
 
 @pytest.fixture
 async def sisimai(sqlite_db):
     labels = sisimai_labels()
-    results = await run_files(sorted(SISIMAI.glob("*.eml")), get_settings(), sqlite_db)
+    if "results" not in _RUNS:
+        _RUNS["results"] = await run_files(sorted(SISIMAI.glob("*.eml")), get_settings(), sqlite_db)
+    results = _RUNS["results"]
     return results, labels, sisimai_figures(results, labels)
 
 
@@ -45,6 +52,19 @@ async def test_bounces_are_recognised_with_their_failed_recipient(sisimai):
 async def test_hard_and_soft_agree_with_sisimai(sisimai):
     results, labels, figures = sisimai
     assert figures.hard_soft_agree / figures.bounces_expected >= MIN_HARD_SOFT, figures.disagreements
+    for part in ("dev", "check"):  # neither half may fall behind (bench/README.md: what the split shows)
+        some = sisimai_figures([r for r in results if half(r.name) == part], labels)
+        assert some.hard_soft_agree / some.bounces_expected >= MIN_HARD_SOFT_HALF, (part, some.disagreements)
+
+
+async def test_each_bounce_is_read_as_sisimai_reads_it_except_the_listed_differences(sisimai):
+    """Per file: recognised as a bounce, hard or soft as sisimai says, and as many failed recipients
+    as sisimai names; a file may differ only where sisimai_differences.tsv says so and why. The
+    list is exact, so a file that starts agreeing must leave it too."""
+    results, labels, figures = sisimai
+    found = {r.name: differences(r, labels[r.name]) for r in results if labels[r.name].is_bounce}
+    assert {name: kinds for name, kinds in found.items() if kinds} == known_differences()
+    assert len(found) == 418
 
 
 async def test_feedback_reports_are_recognised_as_such(sisimai):

@@ -13,12 +13,12 @@ from bot.email.inbound import bounce
 from tests.bot.email.inbound.conftest import NOW, arrival, customer
 
 
-def qmail_bounce(address: str, remote: str, n: int = 1) -> bytes:
+def qmail_bounce(address: str, remote: str, n: int = 1, when: str = "does not like recipient.") -> bytes:
     return (f"Return-Path: <>\r\nFrom: MAILER-DAEMON@mx.example.com\r\nTo: billing@northwind.example\r\n"
             f"Subject: failure notice\r\nMessage-ID: <qmail-{n}@mx.example.com>\r\n\r\n"
             "Hi. This is the qmail-send program at mx.example.com.\r\n"
             "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
-            f"<{address}>:\r\n192.0.2.1 does not like recipient.\r\nRemote host said: {remote}\r\n\r\n"
+            f"<{address}>:\r\n192.0.2.1 {when}\r\nRemote host said: {remote}\r\n\r\n"
             "--- Below this line is a copy of the message.\r\n\r\n"
             f"To: {address}\r\nFrom: billing@northwind.example\r\nSubject: Payment reminder\r\n\r\nHi\r\n").encode()
 
@@ -82,3 +82,27 @@ async def test_refusals_of_our_own_mail_never_add_up_against_the_address(db):
         outcome = await run(qmail_bounce("li.wei@example.com", blocked, n), NOW + dt.timedelta(hours=n))
         assert outcome.detail.startswith("soft bounce")
     assert not (await customer("li.wei@example.com")).email_undeliverable
+
+
+async def test_a_user_unknown_answering_data_is_soft_but_three_of_them_mark_the_address(db):
+    # After DATA the server had accepted the recipient: "User unknown" there is how filtering
+    # gateways refuse a sender, so one is not proof. Repeated, it is as telling as a full mailbox.
+    unknown = "550 User unknown"
+    for n in (1, 2):
+        outcome = await run(qmail_bounce("li.wei@example.com", unknown, n, "failed after I sent the message."),
+                            NOW + dt.timedelta(days=n))
+        assert outcome.detail.startswith("soft bounce")
+        assert not (await customer("li.wei@example.com")).email_undeliverable
+    outcome = await run(qmail_bounce("li.wei@example.com", unknown, 3, "failed after I sent the message."),
+                        NOW + dt.timedelta(days=3))
+    assert outcome.detail.startswith("hard bounce")
+    assert (await customer("li.wei@example.com")).email_undeliverable
+    async with session_scope() as session:
+        reasons = (await session.execute(select(BouncedAddress.reason))).scalars().all()
+    assert reasons == ["filtered"] * 3
+
+
+async def test_the_same_words_answering_rcpt_are_hard_at_once(db):
+    outcome = await run(qmail_bounce("li.wei@example.com", "550 User unknown"))
+    assert outcome.detail.startswith("hard bounce")
+    assert (await customer("li.wei@example.com")).email_undeliverable
