@@ -20,10 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, get_settings, today
-from bot.db import session_scope
 from bot.accounts.queries import get_customer
 from bot.accounts.views import CustomerView
+from bot.config import Settings, get_settings, today
+from bot.db import session_scope
 from bot.nlu.amounts import format_money
 from bot.nlu.dates import date_in_words
 

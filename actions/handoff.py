@@ -18,24 +18,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import DATABASE_ERRORS, verified_customer_id
 from bot import account_summary as summaries
+from bot import handoff_reasons
 from bot.business_hours import describe_hours, describe_opening, is_open, next_opening
 from bot.config import get_settings, today
 from bot.db import session_scope
-from bot.escalation import REASONS, Decision, decide, sentiment_trail, turns_since_resume
+from bot.escalation import Decision, decide, sentiment_trail, turns_since_resume
 
 logger = logging.getLogger(__name__)
 
-REASON_RESPONSES = {
-    "gas_emergency": "utter_handoff_gas_emergency",
-    "card_security": "utter_handoff_card_stolen",
-    "hardship": "utter_handoff_hardship",
-    "dispute": "utter_handoff_dispute",
-    "anger": "utter_handoff_anger",
-    "legal_threat": "utter_handoff_anger",
-    "cancellation": "utter_handoff_cancellation",
-    "billing_error": "utter_handoff_billing",
-    "refund": "utter_handoff_billing",
-}
 TRANSCRIPT_EVENTS = 30
 
 
@@ -43,9 +33,10 @@ def handoff_decision(tracker: Tracker) -> Decision:
     if tracker.get_slot("verification_locked"):
         return decide([], get_settings().escalation, verification_locked=True)
     if tracker.get_slot("promise_outcome") == "needs_person" and tracker.latest_action_name == "action_record_promise":
-        return Decision("extension_beyond_policy", REASONS["extension_beyond_policy"], "date past self-service limit")
+        return Decision("extension_beyond_policy", handoff_reasons.priority("extension_beyond_policy"),
+                        "date past self-service limit")
     decision = decide(turns_since_resume(tracker.events), get_settings().escalation)
-    return decision or Decision("asked_for_person", REASONS["asked_for_person"], "handoff requested")
+    return decision or Decision(handoff_reasons.DEFAULT, handoff_reasons.DEFAULT_PRIORITY, "handoff requested")
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
@@ -96,7 +87,7 @@ class ActionHandoff(Action):
 
         # Safety first: a gas smell hears the emergency number before anything else.
         values = {"gas_emergency_phone": settings.gas_emergency_phone} if decision.reason == "gas_emergency" else {}
-        dispatcher.utter_message(response=REASON_RESPONSES.get(decision.reason, "utter_handoff"), **values)
+        dispatcher.utter_message(response=handoff_reasons.response(decision.reason), **values)
         if not is_open(now, settings):
             opening = next_opening(now, settings)
             dispatcher.utter_message(response="utter_handoff_hours", hours=describe_hours(settings),

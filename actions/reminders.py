@@ -13,12 +13,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import AccountQuestion
 from actions.common import AnswerContext, answer_for_verified
-from bot.config import get_settings, today
 from bot.accounts import queries
-from bot.nlu.amounts import parse_amount
-from bot.nlu.dates import parse_date
+from bot.config import today
 from bot.dunning import history
 from bot.dunning.history import STAGE_WORDS
+from bot.nlu.amounts import parse_amount
+from bot.nlu.dates import parse_date
 
 logger = logging.getLogger(__name__)
 

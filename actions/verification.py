@@ -20,11 +20,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ANSWERS
 from actions.common import DATABASE_ERRORS, run_answer
-from bot.config import get_settings
-from bot.db import session_scope
 from bot.accounts import queries
 from bot.accounts.identifiers import account_number_in
 from bot.accounts.verification import check_verification_secret
+from bot.config import get_settings
+from bot.db import session_scope
 
 logger = logging.getLogger(__name__)
 

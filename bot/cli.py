@@ -48,8 +48,7 @@ async def _seed_agents(settings) -> None:
     import datetime as dt
 
     from bot.db import session_scope
-
-    from bot.hub import seed as hub_seed
+    from bot.demo import agents as hub_seed
 
     async with session_scope() as session:
         created = await hub_seed.seed_hub(session, settings.demo_agent_password, dt.datetime.now(dt.timezone.utc))
@@ -60,9 +59,8 @@ async def _seed_agents(settings) -> None:
 async def _add_agent(email: str, name: str, password: str) -> int:
     import datetime as dt
 
+    from bot.conversations import agents
     from bot.db import dispose_engines, session_scope
-
-    from bot.hub import agent_store as agents
 
     try:
         async with session_scope() as session:

@@ -12,27 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from bot import handoff_reasons
 from bot.config import EscalationRules
 
 FALLBACK_INTENT = "nlu_fallback"
 
-# Why a conversation was handed over, with its queue priority (1 = most urgent).
-REASONS: Dict[str, int] = {
-    "gas_emergency": 1,
-    "card_security": 1,
-    "legal_threat": 1,
-    "anger": 1,
-    "verification_locked": 1,
-    "hardship": 1,
-    "dispute": 2,
-    "asked_for_person": 2,
-    "repeated_fallback": 2,
-    "repeated_request": 2,
-    "billing_error": 2,
-    "refund": 2,
-    "cancellation": 3,
-    "extension_beyond_policy": 3,
-}
+# Why a conversation was handed over, with its queue priority: bot.handoff_reasons (one table).
 TOPIC_REASONS = {
     "request_human": "asked_for_person",
     "dispute_charge": "dispute",
@@ -88,7 +73,7 @@ def turns_since_resume(events: Iterable[Dict[str, Any]]) -> List[Turn]:
 
 
 def _decision(reason: str, detail: str) -> Decision:
-    return Decision(reason, REASONS[reason], detail)
+    return Decision(reason, handoff_reasons.priority(reason), detail)
 
 
 def _mentions_legal_action(text: str, rules: EscalationRules) -> Optional[str]:

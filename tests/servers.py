@@ -19,7 +19,7 @@ import pytest
 
 from bot import config, supervisor
 from bot.db import dispose_engines, session_scope
-from bot.hub import seed as hub_seed
+from bot.demo import agents as hub_seed
 from bot.training import MODEL_PATH
 from tests.conftest import ITERATIONS, TODAY
 from tests.imap_server import ImapServer

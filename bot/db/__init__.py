@@ -42,9 +42,8 @@ def session_factory(url: Optional[str] = None) -> sessionmaker:
 @contextlib.asynccontextmanager
 async def session_scope(url: Optional[str] = None) -> AsyncIterator[AsyncSession]:
     """A session in one transaction: committed on success, rolled back on error."""
-    async with session_factory(url)() as session:
-        async with session.begin():
-            yield session
+    async with session_factory(url)() as session, session.begin():
+        yield session
 
 
 async def dispose_engines() -> None:

@@ -11,30 +11,19 @@ still open only adds a note.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
-from bot.hub import conversation_store as store
-from bot.dunning.data import BROKEN_PROMISE
+from bot.conversations.lifecycle import Lifecycle, invoice_matter_key
 
 COLLECTIONS = "collections"
-PRIORITY = {BROKEN_PROMISE: 3, COLLECTIONS: 3}
-
-
-def session_key(invoice_number: str) -> str:
-    return f"dunning:{invoice_number}"
 
 
 async def alert_agents(session, *, customer_id: int, invoice_number: str, reason: str, note: str,
-                       summary: Dict[str, Any], now: dt.datetime) -> int:
-    """Queues the customer's invoice for a person; returns the conversation's id."""
-    key = session_key(invoice_number)
-    conversation = await store.latest_conversation(session, "email", key)
-    if conversation is None or conversation.status not in ("pending", "assigned"):
-        conversation = await store.create_conversation(session, "email", key, now)
-        await store.update_conversation(session, conversation, now, customer_id=customer_id,
-                                       customer_known_by="our_records")
-        if await store.change_status(session, conversation, ("bot",), "pending", now):
-            await store.create_handoff(session, conversation, reason, PRIORITY.get(reason, 3),
-                                       {"reason": reason, "source": "dunning", **summary}, now)
-    await store.add_note(session, conversation.id, None, note, now)
-    return conversation.id
+                       summary: Dict[str, Any], now: dt.datetime, lifecycle: Optional[Lifecycle] = None) -> int:
+    """Queues the customer's invoice for a person; returns the conversation's id.
+
+    The engine runs on its own (``bot dunning run``), so by default nobody subscribes to the
+    change: the hub's queue watch (bot/hub/queue_watch.py) shows it to the consoles."""
+    return await (lifecycle or Lifecycle()).alert(
+        session, session_key=invoice_matter_key(invoice_number), customer_id=customer_id, known_by="our_records",
+        reason=reason, note=note, summary={"source": "dunning", **summary}, now=now)

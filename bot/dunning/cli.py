@@ -45,8 +45,8 @@ async def _with_engines(coroutine):
 
 
 async def _customer_ids(accounts):
-    from bot.db import session_scope
     from bot.accounts import queries
+    from bot.db import session_scope
 
     if not accounts:
         return None

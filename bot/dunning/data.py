@@ -16,10 +16,10 @@ from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set, Tu
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.hub.models import Conversation, Handoff
-from bot.accounts.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
-from bot.dunning.models import Reminder
 from bot.accounts import views as amounts
+from bot.accounts.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
+from bot.conversations.models import Conversation, Handoff
+from bot.dunning.models import Reminder
 
 # The agents' queue item the engine itself opens for a broken promise; it does not pause
 # reminders until a person takes it (bot/dunning/alerts.py).

@@ -16,8 +16,8 @@ from typing import List, Optional
 from bot.config import Settings, get_settings
 from bot.db import session_scope
 from bot.dunning import claims, data, notices, promises, records, retries, schedule, sending
-from bot.dunning.gateway import PaymentGateway, SandboxGateway
 from bot.dunning.data import Scope
+from bot.dunning.gateway import PaymentGateway, SandboxGateway
 from bot.dunning.policy import Policy, policy_for
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
+from bot.accounts.identifiers import normalize_invoice_number
 from bot.config import get_settings
 from bot.db import session_scope
-from bot.accounts.identifiers import normalize_invoice_number
 from bot.dunning import data, notices, render
 from bot.dunning.policy import Policy
 from bot.email.errors import HeaderInjection

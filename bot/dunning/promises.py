@@ -15,8 +15,8 @@ from typing import List, Set
 
 from sqlalchemy import update
 
-from bot.db import session_scope
 from bot.accounts.models import PromiseToPay
+from bot.db import session_scope
 from bot.dunning import alerts, data
 from bot.nlu.amounts import format_money
 

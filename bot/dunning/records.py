@@ -15,10 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.models import Invoice
-
-from bot.dunning.models import Reminder
 from bot.dunning import alerts, claims
 from bot.dunning.claims import Claim
+from bot.dunning.models import Reminder
 
 
 def _reminder_insert(session: AsyncSession):

@@ -16,8 +16,8 @@ from typing import List, Tuple
 
 from sqlalchemy import update
 
-from bot.db import session_scope
 from bot.accounts.models import Invoice, Payment, PaymentAttempt
+from bot.db import session_scope
 from bot.dunning import claims, data, schedule
 from bot.dunning.claims import Claim
 from bot.dunning.gateway import ChargeResult, PaymentGateway

@@ -14,17 +14,17 @@ import logging
 from typing import Callable, List
 
 from bot.config import Settings
+from bot.conversations.intake import Intake
 from bot.email.imap import ImapError, ImapInbox
 from bot.email.inbound import Inbox, Outcome
 from bot.email.outbound_queue import OutboundQueue
-from bot.hub.loops import Loop
-from bot.hub.routing import Router
+from bot.loops import Loop
 
 logger = logging.getLogger(__name__)
 
 
 class EmailChannel:
-    def __init__(self, settings: Settings, router: Router, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, settings: Settings, router: Intake, clock: Callable[[], dt.datetime]) -> None:
         self.settings = settings
         self.inbox = Inbox(settings, router, clock)
         self.outbound = OutboundQueue(settings, router.db_url, router.busy, clock)

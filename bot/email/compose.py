@@ -9,8 +9,8 @@ checked: a line break in anything that becomes a header is refused, never sent.
 from __future__ import annotations
 
 import email.utils
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from typing import Iterable, Optional
 
 from bot.email.errors import HeaderInjection

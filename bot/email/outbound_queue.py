@@ -17,16 +17,15 @@ import html
 import logging
 from typing import Any, Callable, Dict, List, Optional
 
-from bot.config import Settings
-from bot.db import session_scope
 from bot.accounts import queries
-from bot.email.models import EmailThread, OutboundEmail
-from bot.hub.models import Conversation, Message
-from bot.email import store, threads
-from bot.hub.loops import Loop
-from bot.hub.views import message_views
-from bot.email import compose, transport
+from bot.config import Settings
+from bot.conversations.message_views import message_views
+from bot.conversations.models import Conversation, Message
+from bot.db import session_scope
+from bot.email import compose, store, threads, transport
 from bot.email.errors import HeaderInjection, PermanentFailure, SendError
+from bot.email.models import EmailThread, OutboundEmail
+from bot.loops import Loop
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def body_text(messages: List[Dict[str, Any]], settings: Settings) -> str:
-    """One email from a turn's messages (as :func:`bot.hub.views.message_view` shows them)."""
+    """One email from a turn's messages (as :func:`bot.conversations.message_views.message_view` shows them)."""
     parts = []
     for message in messages:
         text = message["text"]

@@ -8,9 +8,9 @@ from typing import List, Optional, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.email.models import BouncedAddress, EmailThread, InboundEmail, OutboundEmail
-from bot.hub.models import Conversation, Message
 from bot.accounts.models import Customer
+from bot.conversations.models import Conversation, Message
+from bot.email.models import BouncedAddress, EmailThread, InboundEmail, OutboundEmail
 
 
 async def inbound_by_message_id(session: AsyncSession, message_id: str) -> Optional[InboundEmail]:

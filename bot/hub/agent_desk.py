@@ -1,7 +1,8 @@
 """What agents do to a conversation: take, reply, type, hand back, resolve.
 
-Each action runs in the conversation's order (:meth:`Router.in_order`) and
-changes status by compare-and-set, so two agents can never both win.
+Each action runs in the conversation's order (:meth:`Router.in_order`) and changes
+status through :mod:`bot.conversations.lifecycle` (compare-and-set, so two agents can
+never both win; the consoles hear of it from the lifecycle's change event).
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ import datetime as dt
 import logging
 from typing import Any, Dict
 
-from bot.hub import agent_store as agent_data
-from bot.hub import conversation_store as store
+from bot.conversations import agents as agent_data
+from bot.conversations import status as machine
+from bot.conversations import store
+from bot.conversations.intake import Conflict, clean_text
+from bot.conversations.models import Agent, Conversation
 from bot.db import session_scope
-from bot.hub.models import Agent, Conversation
 from bot.hub import notices
-from bot.hub import status as machine
 from bot.hub.rasa_client import RasaUnavailable
-from bot.hub.routing import Conflict, Router, clean_text
+from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +30,10 @@ class AgentDesk:
 
     async def take(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            if not await store.change_status(session, conversation, machine.sources("take"), machine.target("take"), now,
-                                             assigned_agent_id=agent.id):
+            if not await self.router.lifecycle.take(session, conversation, agent.id, now):
                 raise Conflict(await self._conflict_text(session, conversation, "take"))
-            await store.mark_taken(session, conversation.id, agent.id, now)
             await self.router.say(session, conversation, "system", notices.agent_joined(agent.name), now)
-            return await self.router.after_change(session, conversation)
+            return await self.router.conversation_view(session, conversation)
         return await self.router.in_order(public_id, work)
 
     async def message(self, agent: Agent, public_id: str, raw_text: Any) -> Dict[str, Any]:
@@ -52,8 +52,7 @@ class AgentDesk:
 
     async def hand_back(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            await self._end_stay(session, conversation, agent, "hand_back", "handed_back", now,
-                                 assigned_agent_id=None, queue_notice_sent=False)
+            await self._end_stay(session, conversation, agent, "hand_back", now)
             try:
                 await self.router.rasa.resume(conversation.public_id)
                 await store.update_conversation(session, conversation, now, rasa_needs_resume=False)
@@ -61,27 +60,25 @@ class AgentDesk:
                 # Kept in rasa_needs_resume: the next forward resumes first.
                 logger.warning("resume of %s deferred: %s", conversation.public_id, exc)
             await self.router.say(session, conversation, "system", notices.HANDED_BACK, now)
-            return await self.router.after_change(session, conversation)
+            return await self.router.conversation_view(session, conversation)
         return await self.router.in_order(public_id, work)
 
     async def resolve(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
-            await self._end_stay(session, conversation, agent, "resolve", "resolved", now,
-                                 resolved_at=now, csat_requested_at=now)
+            await self._end_stay(session, conversation, agent, "resolve", now)
             await self.router.say(session, conversation, "system", notices.RATE_US, now,
                                   payload={"quick_replies": notices.RATINGS})
-            return await self.router.after_change(session, conversation)
+            return await self.router.conversation_view(session, conversation)
         return await self.router.in_order(public_id, work)
 
-    async def _end_stay(self, session, conversation: Conversation, agent: Agent, action: str, outcome: str,
-                        now: dt.datetime, **values: Any) -> None:
+    async def _end_stay(self, session, conversation: Conversation, agent: Agent, action: str,
+                        now: dt.datetime) -> None:
         """Hand-back and resolve: only the assignee may end an assigned stay, and only once."""
         if conversation.status == "assigned":
             self._require_assignee(conversation, agent)
-        if not await store.change_status(session, conversation, machine.sources(action), machine.target(action), now,
-                                         **values):
+        change = self.router.lifecycle.hand_back if action == "hand_back" else self.router.lifecycle.resolve
+        if not await change(session, conversation, now):
             raise Conflict(await self._conflict_text(session, conversation, action))
-        await store.end_handoff(session, conversation.id, outcome, now)
 
     def _require_assignee(self, conversation: Conversation, agent: Agent) -> None:
         if conversation.status != "assigned" or conversation.assigned_agent_id != agent.id:

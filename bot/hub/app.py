@@ -14,8 +14,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.email import email_status
+from bot.conversations.intake import utcnow
 from bot.db import dispose_engines, session_scope
+from bot.email import email_status
 from bot.hub import console_api
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.auth import LoginThrottle
@@ -23,8 +24,9 @@ from bot.hub.console_api import DESK, ROUTER, THROTTLE
 from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
 from bot.hub.outage import OutageRecovery
+from bot.hub.queue_watch import QueueWatch
 from bot.hub.rasa_client import RasaClient
-from bot.hub.routing import Router, utcnow
+from bot.hub.routing import Router
 from bot.hub.widget_channel import WidgetChannel
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     router = Router(settings, rasa, delivery, db_url=db_url)
     desk = AgentDesk(router)
     recovery = OutageRecovery(router)
+    queue_watch = QueueWatch(router)
     email_channel = None
     if settings.email_enabled:
         from bot.email.channel import EmailChannel  # only with a mailbox configured
@@ -120,6 +123,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     async def start(app: web.Application) -> None:
         await recovery.recover()
         recovery.start()
+        queue_watch.start()
         if email_channel is not None:
             email_channel.start()
 
@@ -138,6 +142,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         if email_channel is not None:
             await email_channel.stop()
         await recovery.stop()
+        await queue_watch.stop()
         await rasa.close()
         await dispose_engines()
 

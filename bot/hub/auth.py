@@ -4,15 +4,15 @@ request or a socket connection. Sessions live in the database and expire."""
 from __future__ import annotations
 
 import datetime as dt
-from http.cookies import CookieError, SimpleCookie
 from collections import defaultdict, deque
+from http.cookies import CookieError, SimpleCookie
 from typing import Any, Deque, Dict, Optional
 from urllib.parse import urlsplit
 
-from bot.hub import agent_store as agent_data
+from bot.conversations import agents as agent_data
+from bot.conversations.intake import utcnow
+from bot.conversations.models import Agent
 from bot.db import session_scope
-from bot.hub.models import Agent
-from bot.hub.routing import utcnow
 
 COOKIE = "bot_console"
 

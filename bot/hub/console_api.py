@@ -13,13 +13,14 @@ from typing import Any, Awaitable, Callable, Dict
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.hub import agent_store as agent_data
-from bot.hub import conversation_store as store
+from bot.conversations import agents as agent_data
+from bot.conversations import handoffs, message_views, store
+from bot.conversations.intake import Conflict, ConversationNotFound, MessageRejected, clean_text, utcnow
+from bot.conversations.models import PRESENCE, Agent
 from bot.db import session_scope
-from bot.hub.models import PRESENCE, Agent
 from bot.hub import auth, views
 from bot.hub.agent_desk import AgentDesk
-from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router, clean_text, utcnow
+from bot.hub.routing import Router
 from bot.security import check_password, session_token
 
 logger = logging.getLogger(__name__)
@@ -187,12 +188,12 @@ async def get_conversation(request: web.Request) -> web.Response:
     router = router_of(request)
     async with session_scope(router.db_url) as session:
         conversation = await _conversation_or_404(session, request)
-        names = await views.agent_names(session)
+        names = await message_views.agent_names(session)
         messages = await store.messages_for(session, conversation.id)
         return web.json_response({
             "conversation": await views.conversation_view(session, conversation),
-            "messages": [views.message_view(m, names) for m in messages],
-            "handoff": views.handoff_view(await store.latest_handoff(session, conversation.id)),
+            "messages": [message_views.message_view(m, names) for m in messages],
+            "handoff": views.handoff_view(await handoffs.latest_handoff(session, conversation.id)),
             "notes": [views.note_view(n, names) for n in await store.notes_for(session, conversation.id)],
         })
 

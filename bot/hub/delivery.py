@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Optional
 
 import socketio
 
-from bot.hub.models import Conversation
+from bot.conversations.models import Conversation
 from bot.hub import console_socket, widget_channel
 from bot.hub.replies import socket_message
 

@@ -9,17 +9,17 @@ import datetime as dt
 import logging
 from typing import Dict, List, Optional
 
-from bot.hub import conversation_store as store
+from bot.conversations import store
+from bot.conversations.intake import conversation_key
+from bot.conversations.models import Message
 from bot.db import session_scope
-from bot.hub.models import Message
-from bot.hub.loops import Loop
-from bot.hub.routing import Router, conversation_key
+from bot.hub.routing import Router
+from bot.loops import Loop
 
 logger = logging.getLogger(__name__)
 
-# The hub's own handoff reason, beside bot.escalation's reasons.
+# The hub's own handoff reason (bot.handoff_reasons).
 BOT_UNAVAILABLE = "bot_unavailable"
-BOT_UNAVAILABLE_PRIORITY = 2
 
 
 class OutageRecovery:
@@ -72,7 +72,7 @@ class OutageRecovery:
             await store.set_delivery(session, [m.id for m in waiting], "held_for_agent")
             summary = {"reason": BOT_UNAVAILABLE, "detail": "the assistant was unreachable",
                        "transcript": [{"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)]}
-            await self.router.escalate(session, conversation, BOT_UNAVAILABLE, BOT_UNAVAILABLE_PRIORITY, summary,
+            await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary,
                                        self.router.clock())
 
     async def recover(self) -> None:

@@ -5,49 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from bot.account_summary import account_summary
-from bot.config import today
-from bot.hub import agent_store as agent_data
-from bot.hub import conversation_store as store
 from bot.accounts import queries
-from bot.hub.models import Agent, Conversation, Handoff, Message, Note
-
-
-def _iso(moment: Optional[dt.datetime]) -> Optional[str]:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.isoformat()
-
-
-def message_view(message: Message, agent_names: Optional[Dict[int, str]] = None) -> Dict[str, Any]:
-    view: Dict[str, Any] = {
-        "id": message.id,
-        "from": message.sender,
-        "text": message.text,
-        "at": _iso(message.created_at),
-        "delivery": message.delivery,
-    }
-    payload = json.loads(message.payload) if message.payload else {}
-    if payload.get("quick_replies"):
-        view["quick_replies"] = payload["quick_replies"]
-    if payload.get("attachment"):
-        view["attachment"] = payload["attachment"]
-    if message.agent_id is not None and agent_names:
-        view["agent_name"] = agent_names.get(message.agent_id)
-    return view
-
-
-async def agent_names(session) -> Dict[int, str]:
-    return {agent.id: agent.name for agent in await agent_data.all_agents(session)}
-
-
-async def message_views(session, messages: List[Message]) -> List[Dict[str, Any]]:
-    names = await agent_names(session)
-    return [message_view(message, names) for message in messages]
+from bot.config import today
+from bot.conversations import agents as agent_data
+from bot.conversations import store
+from bot.conversations.message_views import iso
+from bot.conversations.models import Agent, Conversation, Handoff, Note
 
 
 def agent_view(agent: Optional[Agent]) -> Optional[Dict[str, Any]]:
@@ -57,7 +23,7 @@ def agent_view(agent: Optional[Agent]) -> Optional[Dict[str, Any]]:
 
 
 def note_view(note: Note, names: Dict[int, str]) -> Dict[str, Any]:
-    return {"id": note.id, "agent_name": names.get(note.agent_id), "text": note.text, "at": _iso(note.created_at)}
+    return {"id": note.id, "agent_name": names.get(note.agent_id), "text": note.text, "at": iso(note.created_at)}
 
 
 def handoff_view(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
@@ -65,8 +31,8 @@ def handoff_view(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
         return None
     return {
         "reason": handoff.reason, "priority": handoff.priority,
-        "requested_at": _iso(handoff.requested_at), "taken_at": _iso(handoff.taken_at),
-        "ended_at": _iso(handoff.ended_at), "outcome": handoff.outcome,
+        "requested_at": iso(handoff.requested_at), "taken_at": iso(handoff.taken_at),
+        "ended_at": iso(handoff.ended_at), "outcome": handoff.outcome,
         "summary": json.loads(handoff.summary or "{}"),
     }
 
@@ -96,9 +62,9 @@ async def conversation_view(session, conversation: Conversation) -> Dict[str, An
         "status": conversation.status,
         "assigned_agent": agent_view(agent),
         "customer": await customer_brief(session, conversation),
-        "created_at": _iso(conversation.created_at),
-        "updated_at": _iso(conversation.updated_at),
-        "resolved_at": _iso(conversation.resolved_at),
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "resolved_at": iso(conversation.resolved_at),
         "csat": await store.csat_for(session, conversation.id),
     }
 
@@ -111,7 +77,7 @@ async def queue_item(session, conversation: Conversation, handoff: Handoff, now:
         "status": conversation.status,
         "reason": handoff.reason,
         "priority": handoff.priority,
-        "requested_at": _iso(requested),
+        "requested_at": iso(requested),
         "waiting_seconds": max(0, int((now - requested).total_seconds())),
         "customer": await customer_brief(session, conversation),
         "preview": (await store.last_customer_text(session, conversation.id))[:200],
@@ -144,12 +110,12 @@ async def customer_panel(session, conversation: Conversation) -> Optional[Dict[s
         ],
         "dunning_stage": summary.dunning_stage,
         "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
-                          "sent_at": _iso(reminder.sent_at)} if reminder else None,
+                          "sent_at": iso(reminder.sent_at)} if reminder else None,
         "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
                  "exp_year": card.exp_year} if card else None,
         "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
         "recent_conversations": [
-            {"id": c.public_id, "channel": c.channel, "status": c.status, "created_at": _iso(c.created_at)}
+            {"id": c.public_id, "channel": c.channel, "status": c.status, "created_at": iso(c.created_at)}
             for c in recent
         ],
     }

@@ -22,12 +22,12 @@ from typing import Any, Dict, Optional
 
 import socketio
 
-from bot.hub import conversation_store as store
-from bot.db import session_scope
 from bot.config import Settings
-from bot.hub import views
+from bot.conversations import message_views, store
+from bot.conversations.intake import MessageRejected
+from bot.db import session_scope
 from bot.hub.rate_limits import ConnectionCounts, TokenBuckets
-from bot.hub.routing import MessageRejected, Router
+from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
 
@@ -158,5 +158,5 @@ class WidgetChannel:
             return
         async with session_scope(self.router.db_url) as session:
             kept = await store.session_messages(session, "web", session_id, limit=self.limits.history_limit)
-            messages = await views.message_views(session, kept)
+            messages = await message_views.message_views(session, kept)
         await self.sio.emit("history", {"messages": messages}, to=sid, namespace=NAMESPACE)

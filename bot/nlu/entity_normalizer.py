@@ -21,8 +21,8 @@ from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.config import today
 from bot.accounts.identifiers import normalize_account_number, normalize_invoice_number
+from bot.config import today
 from bot.nlu.amounts import parse_amount
 from bot.nlu.dates import parse_date
 

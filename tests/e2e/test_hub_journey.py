@@ -6,15 +6,17 @@ the customer receives it; the agent hands back; the bot answers again."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
-from bot.hub import conversation_store as store
-from bot.db import session_scope
 from bot.accounts import queries
+from bot.conversations import store
+from bot.db import session_scope
 from bot.hub.rasa_client import RasaClient
-from tests.servers import AGENT_PASSWORD
 from tests.hub_clients import Customer, bot_texts, console_socket, eventually, until_reply
+from tests.servers import AGENT_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -102,11 +104,17 @@ async def test_the_hub_remembers_the_verified_customer(servers):
         await until_reply(customer, lambda t: "you're verified" in t)
     finally:
         await customer.close()
-    async with session_scope(servers.db_url) as session:
-        conversation = await store.latest_conversation(session, "web", customer.session_id)
-        aisha = await queries.find_customer(session, "AC-100003")
-        last = [m for m in await store.messages_for(session, conversation.id) if m.sender == "customer"][-1]
+    # The reply is relayed as it is stored; the turn's transaction (with the link) commits a moment later.
+    for _ in range(100):
+        async with session_scope(servers.db_url) as session:
+            conversation = await store.latest_conversation(session, "web", customer.session_id)
+            aisha = await queries.find_customer(session, "AC-100003")
+            last = [m for m in await store.messages_for(session, conversation.id) if m.sender == "customer"][-1]
+        if conversation.customer_id is not None:
+            break
+        await asyncio.sleep(0.05)
     assert conversation.customer_id == aisha.id
+    assert conversation.customer_known_by == "verification"
 
     # Rasa's tracker knows which hub message each turn answered: a retry after a
     # timeout finds the answer there instead of sending the message twice.

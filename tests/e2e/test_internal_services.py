@@ -16,7 +16,7 @@ from typing import List, Optional
 import aiohttp
 import pytest
 
-from bot.hub import conversation_store as store
+from bot.conversations import store
 from bot.db import session_scope
 from bot.hub.rasa_client import WEBHOOK
 from tests.hub_clients import Customer, bot_texts, eventually, until_reply

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from bot.config import Settings
-from bot.hub.models import Conversation
+from bot.conversations.lifecycle import Lifecycle
+from bot.conversations.models import Conversation
 from bot.email.parse import InboundEmail
 
 
@@ -33,6 +34,8 @@ class Arrival:
     seen_before: bool = False  # stored by an earlier pass (a crash before it was marked processed)
     automatic_reason: Optional[str] = None  # why it gets no automatic reply (loop_safety)
     conversation: Optional[Conversation] = None
+    # Status changes (alerts for agents) go through it; the hub's router subscribes the consoles.
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
 def stable_message_id(mail: InboundEmail, raw: bytes) -> str:

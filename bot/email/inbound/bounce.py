@@ -8,11 +8,11 @@ import datetime as dt
 import logging
 from typing import List, Optional
 
-from bot.email.models import BouncedAddress, InboundEmail
 from bot.email import bounces, store
 from bot.email.bounce_reasons import ADDRESS_REASONS
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome
+from bot.email.models import BouncedAddress, InboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     else:
         logger.info("soft bounce %s: %s", arrival.message_id, detail)
         return Outcome(arrival.message_id, "bounce", detail=detail)
-    told = await agents.tell(session, note=note, reason="email_bounced", original=original,
+    told = await agents.tell(session, lifecycle=arrival.lifecycle, note=note, reason="email_bounced", original=original,
                              original_message_id=bounce.original_message_id, addresses=addresses, now=arrival.now)
     logger.warning("bounce %s: %s%s", arrival.message_id, detail, "" if told else " (not about anyone we know)")
     return Outcome(arrival.message_id, "bounce", detail=detail)

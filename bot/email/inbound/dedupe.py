@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from bot.hub.models import Conversation
+from bot.conversations.models import Conversation
 from bot.email import store
 from bot.email.inbound.arrival import Arrival, Outcome
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from bot.email.models import InboundEmail
 from bot.email import feedback_reports, store
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome
+from bot.email.models import InboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
         note = (f"{who} reported our email as spam ({report.feedback_type} report from "
                 f"{mail.from_address or 'a mailbox provider'}). Reminders to this address are stopped; "
                 "please contact the customer another way before writing again.")
-        told = await agents.tell(session, note=note, reason="email_complaint", original=original,
+        told = await agents.tell(session, lifecycle=arrival.lifecycle, note=note, reason="email_complaint", original=original,
                                  original_message_id=report.original_message_id, addresses=complainers, now=arrival.now)
         logger.warning("feedback report %s: %s%s", arrival.message_id, detail, "" if told else " (not about anyone we know)")
     return Outcome(arrival.message_id, "feedback_report", detail=detail)

@@ -16,11 +16,11 @@ import logging
 from typing import Callable
 
 from bot.config import Settings
+from bot.conversations.intake import Intake
 from bot.db import session_scope
 from bot.email import parse
 from bot.email.inbound import automatic, bounce, dedupe, feedback_report, route, thread
 from bot.email.inbound.arrival import Arrival, Outcome, stable_message_id
-from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ FILTERS = (dedupe.run, bounce.run, feedback_report.run, automatic.run, thread.ru
 
 
 class Inbox:
-    def __init__(self, settings: Settings, router: Router, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, settings: Settings, router: Intake, clock: Callable[[], dt.datetime]) -> None:
         self.settings = settings
         self.router = router
         self.db_url = router.db_url
@@ -38,7 +38,7 @@ class Inbox:
     async def process(self, raw: bytes) -> Outcome:
         mail = parse.parse(raw)
         arrival = Arrival(raw=mail.raw, mail=mail, message_id=stable_message_id(mail, mail.raw),
-                          settings=self.settings, now=self.clock())
+                          settings=self.settings, now=self.clock(), lifecycle=self.router.lifecycle)
         for problem in mail.problems:
             logger.warning("inbound email %s: %s", arrival.message_id, problem)
         async with session_scope(self.db_url) as session:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from bot.hub import conversation_store as conversation_store
+from bot.conversations import store as conversation_store
+from bot.conversations.intake import Intake, MessageRejected
 from bot.db import session_scope
-from bot.email.models import EmailThread
 from bot.email import quotes, store
 from bot.email.inbound.arrival import Arrival, Outcome
-from bot.hub.routing import MessageRejected, Router
+from bot.email.models import EmailThread
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ async def hold_automatic(arrival: Arrival, session) -> Optional[Outcome]:
     return Outcome(arrival.message_id, "automatic", conversation.public_id, arrival.automatic_reason)
 
 
-async def to_router(arrival: Arrival, router: Router) -> Outcome:
+async def to_router(arrival: Arrival, router: Intake) -> Outcome:
     """Hands the message to the router (after commit); a reply to a resolved conversation opens a new one."""
     conversation = arrival.conversation
     text = text_of(arrival) or arrival.mail.subject or "(empty message)"

@@ -12,13 +12,13 @@ import datetime as dt
 import json
 from typing import Optional
 
-from bot.hub import conversation_store as conversation_store
 from bot.accounts import queries
-from bot.email.models import EmailThread, InboundEmail
-from bot.hub.models import Conversation
-from bot.dunning import alerts
+from bot.conversations import store as conversation_store
+from bot.conversations.lifecycle import invoice_matter_key
+from bot.conversations.models import Conversation
 from bot.email import parse, store, threads
 from bot.email.inbound.arrival import Arrival, Outcome
+from bot.email.models import EmailThread, InboundEmail
 
 
 async def run(arrival: Arrival, session) -> Optional[Outcome]:
@@ -76,7 +76,7 @@ async def _reminder_conversation(session, mail: parse.InboundEmail, candidates, 
     number = next((n for n in (threads.invoice_number_in(f"<{mid}>") for mid in candidates) if n), None)
     if number is None:
         return None
-    key = alerts.session_key(number)
+    key = invoice_matter_key(number)
     conversation = await conversation_store.latest_conversation(session, "email", key)
     if conversation is None:
         conversation = await conversation_store.create_conversation(session, "email", key, now)

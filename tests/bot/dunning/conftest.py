@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from bot.db import session_scope
 from bot.dunning.models import DunningClaim
-from bot.hub.models import Conversation, Handoff, Message, Note
+from bot.conversations.models import Conversation, Handoff, Message, Note
 from bot.accounts.models import (
     Card,
     Customer,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.hub.models import Conversation, Handoff, Note
+from bot.conversations.models import Conversation, Handoff, Note
 from bot.accounts.models import Invoice
 from bot.dunning.models import Reminder
 from bot.dunning.policy import load_policy

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from bot.hub import conversation_store as store
+from bot.conversations import handoffs
+from bot.conversations import store
 from bot.db import session_scope
-from bot.hub.models import Conversation, Handoff, Note
+from bot.conversations.models import Conversation, Handoff, Note
 from bot.accounts.models import Payment, PromiseToPay
 from tests.bot.dunning.conftest import at
 
@@ -105,7 +106,7 @@ async def test_a_person_holding_the_conversation_pauses_reminders(world):
         conversation = await store.create_conversation(session, "web", f"s-{made.account_number}", at(0))
         await store.update_conversation(session, conversation, at(0), customer_id=made.customer_id)
         await store.change_status(session, conversation, ("bot",), "pending", at(0))
-        await store.create_handoff(session, conversation, "asked_for_person", 2, {}, at(0))
+        await handoffs.create_handoff(session, conversation, "asked_for_person", 2, {}, at(0))
     report = await world.run(at(0))
     assert report.sent == [] and report.held == {"a person holds the customer's conversation": 1}
     async with session_scope(world.url) as session:  # the agent hands it back

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy import delete
 
+from bot.conversations.lifecycle import Lifecycle
 from bot.db import session_scope
 from bot.email.models import InboundEmail
 from bot.email import bounces, feedback_reports, parse
@@ -33,6 +34,7 @@ class RecordingRouter:
 
     def __init__(self, db_url: str) -> None:
         self.db_url = db_url
+        self.lifecycle = Lifecycle()
         self.answered: List[str] = []
 
     async def customer_message(self, channel, session_key, raw_text, client_message_id=None):

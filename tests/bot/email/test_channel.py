@@ -12,12 +12,12 @@ import uuid
 import pytest
 from sqlalchemy import delete, select, update
 
-from bot.hub import conversation_store as conversation_store
+from bot.conversations import store as conversation_store
 from bot.db import session_scope
-from bot.hub import seed as hub_seed
+from bot.demo import agents as hub_seed
 from bot.accounts import queries
 from bot.email.models import InboundEmail, OutboundEmail
-from bot.hub.models import Message, Note
+from bot.conversations.models import Message, Note
 from bot.accounts.models import Customer
 from bot.hub.app import EMAIL
 from tests.bot.hub.conftest import PASSWORD, clear_hub_tables, start_hub

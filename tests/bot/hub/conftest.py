@@ -14,9 +14,9 @@ from aiohttp import web
 from sqlalchemy import delete
 
 from bot.config import get_settings
+from bot.conversations.models import Agent, AgentSession, CannedReply, Conversation, CsatRating, Handoff, Message, Note
 from bot.db import session_scope
-from bot.hub import seed as hub_seed
-from bot.hub.models import Agent, AgentSession, CannedReply, Conversation, CsatRating, Handoff, Message, Note
+from bot.demo import agents as hub_seed
 from bot.hub.app import build_app
 from bot.hub.console_api import ROUTER
 from tests.bot.hub.fakes import ScriptedRasa

@@ -8,12 +8,11 @@ import datetime as dt
 import aiohttp
 import pytest
 import socketio
-
-from bot.config import get_settings
 from sqlalchemy import update
 
+from bot.config import get_settings
+from bot.conversations.models import AgentSession
 from bot.db import session_scope
-from bot.hub.models import AgentSession
 from bot.hub.app import OPENAPI_DOC
 from tests.bot.hub.conftest import PASSWORD, start_hub
 from tests.bot.hub.fakes import handoff_reply

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bot.config import PROJECT_ROOT
 from tests.bot.hub.conftest import PASSWORD
 

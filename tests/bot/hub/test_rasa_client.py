@@ -11,7 +11,6 @@ from aiohttp import web
 from bot.hub.rasa_client import WEBHOOK, RasaClient, RasaUnavailable, customer_text, replies_after
 from tests.bot.hub.conftest import free_port
 
-
 TOKEN = "hub-to-rasa-token-0123456789"
 
 

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.config import get_settings
-from bot.hub import agent_store as agent_data
-from bot.hub import conversation_store as store
-from bot.db import session_scope
 from bot.accounts import queries
-from bot.hub.models import Agent
-from tests.bot.hub.conftest import clear_hub_tables
+from bot.config import get_settings
+from bot.conversations import agents as agent_data
+from bot.conversations import handoffs, store
+from bot.conversations.intake import Conflict, ConversationNotFound, MessageRejected
+from bot.conversations.models import Agent
+from bot.db import session_scope
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery
 from bot.hub.rasa_client import RasaUnavailable
-from bot.hub.routing import Conflict, ConversationNotFound, MessageRejected, Router
+from bot.hub.routing import Router
+from tests.bot.hub.conftest import clear_hub_tables
 from tests.bot.hub.fakes import Clock, RecordingDelivery, ScriptedRasa, handoff_reply
 
 START = dt.datetime(2026, 11, 18, 15, 0, tzinfo=dt.timezone.utc)
@@ -66,7 +67,7 @@ async def conversation_state(public_id):
     async with session_scope() as session:
         conversation = await store.get_conversation(session, public_id)
         messages = await store.messages_for(session, conversation.id)
-        handoff = await store.latest_handoff(session, conversation.id)
+        handoff = await handoffs.latest_handoff(session, conversation.id)
     return conversation, messages, handoff
 
 

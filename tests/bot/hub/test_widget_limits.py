@@ -11,10 +11,9 @@ import pytest
 import socketio
 from sqlalchemy import func, select
 
+from bot.conversations.models import Message
 from bot.db import session_scope
-
-from bot.hub import seed as hub_seed
-from bot.hub.models import Message
+from bot.demo import agents as hub_seed
 from tests.bot.hub.conftest import PASSWORD, clear_hub_tables, start_hub
 from tests.bot.hub.fakes import ScriptedRasa
 from tests.hub_clients import Customer, eventually

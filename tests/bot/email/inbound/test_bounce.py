@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.email.models import BouncedAddress, InboundEmail
-from bot.hub.models import Conversation, Note
+from bot.conversations.models import Conversation, Note
 from bot.email.inbound import bounce
 from tests.bot.email.inbound.conftest import NOW, arrival, customer
 

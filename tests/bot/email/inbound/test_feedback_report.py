@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.hub.models import Note
+from bot.conversations.models import Note
 from bot.email.inbound import feedback_report
 from tests.bot.email.inbound.conftest import arrival, customer
 from tests.bot.email.test_feedback_reports import ARF

@@ -12,11 +12,11 @@ import json
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.hub.models import CannedReply, Conversation, CsatRating, Handoff, Message, Note
+from bot.conversations.models import CannedReply, Conversation, CsatRating, Message, Note
 
 OPEN_STATUSES = ("bot", "pending", "assigned")
 
@@ -174,75 +174,6 @@ async def unrouted_customer_messages(session: AsyncSession) -> List[Tuple[int, s
         select(Message.id, Conversation.status).join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.delivery == "received", Message.sender == "customer"))
     return [(row[0], row[1]) for row in result.all()]
-
-
-async def open_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
-    result = await session.execute(
-        select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .order_by(Handoff.id.desc()).limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
-async def latest_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
-    result = await session.execute(
-        select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
-async def create_handoff(
-    session: AsyncSession, conversation: Conversation, reason: str, priority: int,
-    summary: Dict[str, Any], now: dt.datetime,
-) -> Handoff:
-    handoff = Handoff(
-        conversation_id=conversation.id, reason=reason, priority=priority,
-        summary=json.dumps(summary, default=str), requested_at=now,
-    )
-    session.add(handoff)
-    await session.flush()
-    return handoff
-
-
-async def end_handoff(session: AsyncSession, conversation_id: int, outcome: str, now: dt.datetime) -> None:
-    await session.execute(
-        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .values(ended_at=now, outcome=outcome).execution_options(synchronize_session=False)
-    )
-
-
-async def mark_taken(session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime) -> None:
-    await session.execute(
-        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .values(taken_at=now, taken_by=agent_id).execution_options(synchronize_session=False)
-    )
-
-
-async def queue(session: AsyncSession) -> List[Tuple[Conversation, Handoff]]:
-    """Conversations waiting for a person: most urgent first, then longest waiting."""
-    result = await session.execute(
-        select(Conversation, Handoff)
-        .join(Handoff, and_(Handoff.conversation_id == Conversation.id, Handoff.ended_at.is_(None)))
-        .where(Conversation.status == "pending")
-        .order_by(Handoff.priority, Handoff.requested_at, Handoff.id)
-    )
-    return [(row[0], row[1]) for row in result.all()]
-
-
-async def queue_position(session: AsyncSession, handoff: Handoff) -> int:
-    """1 for the next conversation an agent will take."""
-    ahead = await session.execute(
-        select(func.count(Handoff.id))
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(
-            Conversation.status == "pending",
-            Handoff.ended_at.is_(None),
-            Handoff.id != handoff.id,
-            (Handoff.priority < handoff.priority)
-            | ((Handoff.priority == handoff.priority) & (Handoff.requested_at <= handoff.requested_at)),
-        )
-    )
-    return int(ahead.scalar_one()) + 1
 
 
 async def conversations(

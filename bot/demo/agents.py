@@ -6,9 +6,8 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.hub import agent_store as agents
-
-from bot.hub import conversation_store as conversations
+from bot.conversations import agents
+from bot.conversations import store as conversations
 
 DEMO_AGENTS = (("alex@northwind.example", "Alex Morgan"), ("sam@northwind.example", "Sam Rivera"))
 

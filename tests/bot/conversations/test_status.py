@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.hub.status import InvalidTransition, next_status, sources, target
+from bot.conversations.status import InvalidTransition, next_status, sources, target
 
 
 @pytest.mark.parametrize("status, action, expected", [

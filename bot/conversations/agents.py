@@ -8,7 +8,7 @@ from typing import List, Optional
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.hub.models import Agent, AgentSession
+from bot.conversations.models import Agent, AgentSession
 from bot.security import hash_password, token_hash
 
 
