@@ -28,6 +28,7 @@ from bot.hub import conversation_store as store
 from bot.db import session_scope
 from bot.hub.models import Agent, Conversation, Message
 from bot.escalation import REASONS
+from bot.hub import metrics as hub_metrics
 from bot.hub import notices
 from bot.hub import status as machine
 from bot.hub import views
@@ -117,6 +118,7 @@ class Router:
                 await work()
             except Exception:  # one failed message must not stop the ones after it
                 logger.exception("routing failed for conversation %s", key)
+                hub_metrics.error("routing")
 
         task = asyncio.ensure_future(run())
         self._tails[key] = task
@@ -180,6 +182,7 @@ class Router:
                     session, conversation, "customer", text, delivery, now, client_message_id=client_message_id)
                 accepted = Accepted(conversation.public_id, message.id, not created)
             if created:
+                hub_metrics.message("in", channel)
                 self.chain(key, lambda: self._route(conversation.id, message.id))
         return accepted
 
@@ -237,9 +240,11 @@ class Router:
                 await self.rasa.resume(sender_id)
             replies = await self.rasa.replies_to(sender_id, message_id) if retry else None
             if replies is None:
-                replies = await self.rasa.send(sender_id, text, metadata)
+                with hub_metrics.RASA_SECONDS.time():
+                    replies = await self.rasa.send(sender_id, text, metadata)
         except RasaUnavailable as exc:
             logger.warning("keeping message %s for later: %s", message_id, exc)
+            hub_metrics.error("rasa_unavailable")
             await self.delivery.typing(conversation, False, "bot")
             await self._keep_for_later(conversation_id, message_id)
             return
@@ -287,6 +292,7 @@ class Router:
                                          queue_notice_sent=False, rasa_needs_resume=True):
             return False
         await store.create_handoff(session, conversation, reason, priority, summary, now)
+        hub_metrics.handoff(reason)
         logger.info("conversation %s handed to people: %s", conversation.public_id, reason)
         await self._queue_notice(session, conversation)
         await self.after_change(session, conversation)
@@ -312,6 +318,7 @@ class Router:
         message, _ = await store.add_message(session, conversation, sender, text, "sent", now, payload=payload,
                                              agent_id=agent.id if agent else None)
         view = views.message_view(message, {agent.id: agent.name} if agent else None)
+        hub_metrics.message("out", conversation.channel)
         await self.delivery.to_customer(conversation, view)
         if conversation.status in machine.WITH_PEOPLE:
             await self.delivery.to_agents("message", {"conversation_id": conversation.public_id, "message": view})
