@@ -3,7 +3,7 @@
     .venv/bin/python bench/report_bench.py [--messages 1000000] [--days 180] [--runs 5] [--keep]
                                            [--reuse] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 
-Builds a scratch database ``bot_analytics_bench`` (migrated, so it has migration 0006's
+Builds a scratch database ``bot_analytics_bench`` (migrated, so it has migration 0007's
 indexes) and fills it with SQL (generate_series, no Python loop): conversations spread
 over ``--days`` days, 8 messages each, a handoff for one in five (reasons, takes,
 agent replies, some never taken), ratings, customers with three invoices each, reminders

@@ -1,7 +1,7 @@
 """Loads the raw facts of a period from the database into plain records.
 
 One query per kind of fact (no query per row), each served by an index of
-migration 0006; where a period holds many alike (conversations, ratings,
+migration 0007; where a period holds many alike (conversations, ratings,
 reminders) they come counted per UTC hour. The caller passes the session and owns
 the transaction. The period is ``[start, end)`` in aware UTC; ``channel`` None means
 every channel. Dunning facts (reminders, payments, promises, card retries) are not per channel.
