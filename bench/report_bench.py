@@ -11,8 +11,8 @@ by stage, payments, card retries and promises. Then for a 30-day and a 90-day wi
 on the last day it times the report's summary and daily series (bot.analytics.report, as the
 API runs them): the first run on a new connection ("cold": PostgreSQL's buffers still hold
 what the load wrote, the OS cache too) and the p50 of ``--runs`` more ("warm"), split into
-loading the facts (SQL) and computing the figures (Python). Finally it EXPLAINs every query
-the report sent and prints the indexes each plan uses. The database is dropped unless --keep.
+loading the facts (SQL) and computing the figures (Python). Then it runs EXPLAIN ANALYZE on every
+query the report sent: the time PostgreSQL spent on each, and the indexes each plan used. The database is dropped unless --keep.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ LAST_DAY = dt.date(2026, 11, 18)
 TZ = ZoneInfo("America/New_York")
 WINDOWS = report.Windows(reopen_days=7, recovery_days=14, abandon_seconds=600.0)
 STAGES = ("upcoming", "friendly", "firm", "final", "collections")
+# The report's queries in the order bot.analytics.facts.load sends them.
+FACT_QUERIES = ("conversations", "resolved", "handoffs", "ratings", "reminders", "payments", "promises", "attempts")
 REASONS = "ARRAY['asked_for_person','anger','hardship','dispute','repeated_fallback','billing_error','cancellation','refund']"
 
 FILL = [
@@ -166,11 +168,13 @@ async def explain(url: str, statements: List[Tuple[str, tuple]]) -> None:
             if statement in seen or not statement.lstrip().upper().startswith("SELECT"):
                 continue
             seen.add(statement)
-            plan = [row[0] for row in (await c.exec_driver_sql("EXPLAIN " + statement, parameters)).all()]
+            plan = [row[0] for row in (await c.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters)).all()]
+            took = next((line.split(":")[1].strip() for line in plan if line.startswith("Execution Time")), "?")
             uses = sorted({word.strip('"') for line in plan for word in line.split() if word.startswith(("ix_", "pk_", '"ix_'))})
             seq = sorted({line.split("Seq Scan on ")[1].split()[0] for line in plan if "Seq Scan on " in line})
-            table = statement.split(" FROM ")[1].split()[0] if " FROM " in statement else "?"
-            print(f"  {table:<18} indexes: {', '.join(uses) or '-'}" + (f"; seq scan: {', '.join(seq)}" if seq else ""))
+            table = FACT_QUERIES[len(seen) - 1] if len(seen) <= len(FACT_QUERIES) else "?"
+            print(f"  {table:<14} {took:>12}  indexes: {', '.join(uses) or '-'}"
+                  + (f"; seq scan: {', '.join(seq)}" if seq else ""))
     await engine.dispose()
 
 
@@ -181,7 +185,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="warm runs after the first (p50 printed)")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left")
+    parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left (and keep it)")
     args = parser.parse_args()
     if args.reuse:
         url = args.admin_url.rsplit("/", 1)[0] + f"/{NAME}"
@@ -193,11 +197,10 @@ def main() -> int:
             print(f"\n{window}-day window (all channels), ms: cold = first run on a new connection; warm = p50 of {args.runs}")
             for step, values in times.items():
                 print(f"  {step:<22} cold {values[0]:8.1f}   warm p50 {statistics.median(values[1:]):8.1f}")
-            if window == 90:
-                print("\nEXPLAIN of each query the report sent (90-day window):")
-                asyncio.run(explain(url, sent))
+            print(f"\nEXPLAIN ANALYZE of each query the summary sent ({window}-day window): server time, indexes used")
+            asyncio.run(explain(url, sent))
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             admin = sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
                 c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
