@@ -21,6 +21,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 async def _seed(reset: bool, if_empty: bool) -> int:
     from bot.db import dispose_engines, session_scope
+    from bot.demo import history as demo_history
     from bot.demo import seed
 
     settings = get_settings()
@@ -30,15 +31,18 @@ async def _seed(reset: bool, if_empty: bool) -> int:
             if existing and if_empty:
                 print(f"Demo data already present ({existing} customers).")
                 await _seed_agents(settings)
+                await _seed_history(settings)
                 return 0
             if existing and not reset:
                 print("The database already has customers; use --reset to replace them.", file=sys.stderr)
                 return 1
             if reset:
+                await demo_history.clear_demo_history(session)
                 await seed.clear(session)
             created = await seed.seed(session, today(settings), secret_iterations=settings.secret_hash_iterations)
         print(f"Seeded {created} demo customers.")
         await _seed_agents(settings)
+        await _seed_history(settings)
         return 0
     finally:
         await dispose_engines()
@@ -54,6 +58,20 @@ async def _seed_agents(settings) -> None:
         created = await hub_seed.seed_hub(session, settings.demo_agent_password, dt.datetime.now(dt.timezone.utc))
     if created:
         print(f"Created {created} demo agents for the console.")
+
+
+async def _seed_history(settings) -> None:
+    """Four weeks of conversations, handoffs, ratings, reminders and payments for the Reports page."""
+    from bot.db import session_scope
+    from bot.demo import history as demo_history
+    from bot.demo import seed
+
+    async with session_scope() as session:
+        if await demo_history.has_demo_history(session):
+            return
+        created = await demo_history.add_demo_history(session, today(settings), settings.tz,
+                                                      scenario_customers=len(seed.SCENARIOS))
+    print(f"Added {created} past conversations and their reminders and payments (the Reports page's demo history).")
 
 
 async def _add_agent(email: str, name: str, password: str) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -159,3 +160,9 @@ class PromiseToPay(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
 
     invoice = relationship("Invoice")
+
+
+# For the reports (bot/analytics/facts.py; migration 0007).
+Index("ix_payments_paid_at", Payment.paid_at)
+Index("ix_payment_attempts_attempted_at", PaymentAttempt.attempted_at)
+Index("ix_promises_to_pay_promised_date", PromiseToPay.promised_date)

@@ -192,6 +192,15 @@ class Settings:
     dunning_claim_lease_seconds: float = setting(positive_float, 900.0)
     # Emails one run hands to the SMTP server at the same time.
     dunning_send_concurrency: int = setting(positive_int, 4)
+    # --- Reports (the console's Reports page, /api/reports; definitions in bot/analytics/metrics.py) ---
+    # A customer who comes back within this many days reopened the conversation (containment, FCR).
+    report_reopen_days: int = setting(positive_int, 7)
+    # A payment this many days or fewer after a reminder counts as recovered by that reminder's stage.
+    report_recovery_days: int = setting(positive_int, 14)
+    # A handoff no agent took that waited longer than this was abandoned.
+    report_abandon_seconds: float = setting(positive_float, 600.0)
+    # Bearer token for the hub's /metrics from other hosts; loopback needs none. Empty: loopback only.
+    metrics_token: str = setting(parse_token, "")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -165,3 +166,12 @@ class CsatRating(Base):
     conversation_id = Column(ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, unique=True)
     rating = Column(Integer, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
+
+
+# For the reports (bot/analytics/facts.py) and /metrics' queue length; migration 0007.
+Index("ix_conversations_created_at", Conversation.created_at)
+Index("ix_conversations_status", Conversation.status)
+Index("ix_handoffs_requested_at", Handoff.requested_at)
+Index("ix_csat_ratings_created_at", CsatRating.created_at)
+# The first agent reply after a handoff: one index probe per handoff.
+Index("ix_messages_conversation_sender_created", Message.conversation_id, Message.sender, Message.created_at)

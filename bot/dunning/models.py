@@ -9,7 +9,7 @@ bot/dunning/claims.py for the protocol.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from bot.db.base import Base
@@ -57,3 +57,9 @@ class Reminder(Base):
     message_id = Column(String(255))
 
     invoice = relationship("Invoice")
+
+
+# For the reports (bot/analytics/facts.py; migration 0007): reminders of a period, and the last
+# reminder of an invoice before a payment.
+Index("ix_reminders_sent_at", Reminder.sent_at)
+Index("ix_reminders_invoice_sent_at", Reminder.invoice_id, Reminder.sent_at)

@@ -3,7 +3,7 @@ the thread each email conversation belongs to, and the outbound queue of what we
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
 
 from bot.db.base import Base
 
@@ -82,3 +82,7 @@ class BouncedAddress(Base):
     # The bounce's Message-ID (as stored in inbound_emails).
     inbound_message_id = Column(String(255), nullable=False)
     received_at = Column(DateTime(timezone=True), nullable=False)
+
+
+# /metrics counts the outbox backlog (status queued); migration 0007.
+Index("ix_outbound_emails_status", OutboundEmail.status)

@@ -17,7 +17,8 @@ from bot.config import Settings
 from bot.conversations.intake import utcnow
 from bot.db import dispose_engines, session_scope
 from bot.email import email_status
-from bot.hub import console_api
+from bot.hub import console_api, reports_api
+from bot.hub import metrics as hub_metrics
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.auth import LoginThrottle
 from bot.hub.console_api import DESK, ROUTER, THROTTLE
@@ -113,8 +114,11 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app[OPENAPI_DOC] = yaml.safe_load(OPENAPI.read_text())
     sio.attach(app, socketio_path="socket.io")
     console_api.add_routes(app)
+    reports_api.add_routes(app)
     app.router.add_get("/", _page("demo.html"))
     app.router.add_get("/console", _page("console.html"))
+    app.router.add_get("/reports", _page("reports.html"))
+    app.router.add_get("/metrics", hub_metrics.handler(router.db_url, settings.metrics_token))
     app.router.add_get("/widget.js", widget_script)
     app.router.add_get("/health", health)
     app.router.add_get("/api/openapi.json", openapi)

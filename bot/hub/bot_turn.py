@@ -11,6 +11,7 @@ from bot import handoff_reasons
 from bot.conversations import store
 from bot.conversations.models import Message
 from bot.db import session_scope
+from bot.hub import metrics as hub_metrics
 from bot.hub import notices
 from bot.hub.rasa_client import RasaUnavailable
 from bot.hub.replies import read_replies
@@ -44,9 +45,11 @@ class BotTurn:
                 await self.router.rasa.resume(sender_id)
             replies = await self.router.rasa.replies_to(sender_id, message_id) if retry else None
             if replies is None:
-                replies = await self.router.rasa.send(sender_id, text, metadata)
+                with hub_metrics.RASA_SECONDS.time():
+                    replies = await self.router.rasa.send(sender_id, text, metadata)
         except RasaUnavailable as exc:
             logger.warning("keeping message %s for later: %s", message_id, exc)
+            hub_metrics.error("rasa_unavailable")
             await self.router.delivery.typing(conversation, False, "bot")
             await self._keep_for_later(conversation_id, message_id)
             return

@@ -19,6 +19,7 @@ from bot.conversations.intake import Conflict, ConversationNotFound, MessageReje
 from bot.conversations.models import PRESENCE, Agent
 from bot.db import session_scope
 from bot.hub import auth, views
+from bot.hub import metrics as hub_metrics
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.routing import Router
 from bot.security import check_password, session_token
@@ -51,6 +52,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error(400, str(exc))
     except (SQLAlchemyError, OSError):
         logger.exception("database unavailable for %s", request.path)
+        hub_metrics.error("database")
         return error(503, "the conversation store is unavailable; try again shortly")
 
 

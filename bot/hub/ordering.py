@@ -8,6 +8,8 @@ import asyncio
 import logging
 from typing import Awaitable, Callable, Dict
 
+from bot.hub import metrics as hub_metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,6 +33,7 @@ class SerialExecutor:
                 await work()
             except Exception:  # one failed piece must not stop the ones after it
                 logger.exception("work failed for conversation %s", key)
+                hub_metrics.error("routing")
 
         task = asyncio.ensure_future(run())
         self._tails[key] = task

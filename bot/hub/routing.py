@@ -36,6 +36,7 @@ from bot.conversations.intake import (
 from bot.conversations.lifecycle import Change, Lifecycle
 from bot.conversations.models import Agent, Conversation, Message
 from bot.db import session_scope
+from bot.hub import metrics as hub_metrics
 from bot.hub import notices, views
 from bot.hub.bot_turn import BotTurn
 from bot.hub.ordering import SerialExecutor
@@ -135,6 +136,7 @@ class Router:
                     session, conversation, "customer", text, delivery, now, client_message_id=client_message_id)
                 accepted = Accepted(conversation.public_id, message.id, not created)
             if created:
+                hub_metrics.message("in", channel)
                 self.chain(key, lambda: self._route(conversation.id, message.id))
         return accepted
 
@@ -180,6 +182,7 @@ class Router:
         """To the agents' queue, telling the customer where they stand."""
         if not await self.lifecycle.escalate(session, conversation, reason, priority, summary, now):
             return False
+        hub_metrics.handoff(reason)
         await self.queue_notice(session, conversation)
         return True
 
@@ -203,6 +206,7 @@ class Router:
         message, _ = await store.add_message(session, conversation, sender, text, "sent", now, payload=payload,
                                              agent_id=agent.id if agent else None)
         view = message_views.message_view(message, {agent.id: agent.name} if agent else None)
+        hub_metrics.message("out", conversation.channel)
         await self.delivery.to_customer(conversation, view)
         if conversation.status in machine.WITH_PEOPLE:
             await self.delivery.to_agents("message", {"conversation_id": conversation.public_id, "message": view})

@@ -2,10 +2,9 @@
 
 from sqlalchemy import func, select
 
-from bot.db import session_scope
-
 from bot.accounts import queries
 from bot.accounts.models import Customer, Invoice, PromiseToPay
+from bot.db import session_scope
 from bot.demo.seed import SCENARIOS
 from tests.conftest import TODAY
 
