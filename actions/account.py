@@ -28,8 +28,7 @@ async def balance(ctx: AnswerContext) -> List[Dict[str, Any]]:
         ctx.say("utter_balance_zero", name=ctx.customer.first_name)
         return []
     zero = ctx.money(0, min(result.disputed, default="USD"))  # nothing due, in the customer's currency
-    values = dict(name=ctx.customer.first_name, amount=_join_money(ctx, result.due) or zero,
-                  count=result.open_invoices)
+    values = dict(name=ctx.customer.first_name, amount=_join_money(ctx, result.due) or zero, count=result.open_invoices)
     if result.disputed:
         ctx.say("utter_balance_with_dispute", disputed=_join_money(ctx, result.disputed), **values)
     else:
@@ -44,10 +43,18 @@ async def list_invoices(ctx: AnswerContext) -> List[Dict[str, Any]]:
         return []
     lines = []
     for invoice in invoices:
-        state = "disputed, on hold" if invoice.status == "disputed" else (
-            f"{invoice.days_overdue(ctx.today)} days overdue" if invoice.due_on < ctx.today else f"due {ctx.day(invoice.due_on)}"
+        state = (
+            "disputed, on hold"
+            if invoice.status == "disputed"
+            else (
+                f"{invoice.days_overdue(ctx.today)} days overdue"
+                if invoice.due_on < ctx.today
+                else f"due {ctx.day(invoice.due_on)}"
+            )
         )
-        lines.append(f"- {invoice.number}: {ctx.money(invoice.amount_due, invoice.currency)} ({invoice.description}), {state}")
+        lines.append(
+            f"- {invoice.number}: {ctx.money(invoice.amount_due, invoice.currency)} ({invoice.description}), {state}"
+        )
     ctx.say("utter_invoice_list", name=ctx.customer.first_name, lines="\n".join(lines))
     return []
 
@@ -65,15 +72,22 @@ async def invoice_status(ctx: AnswerContext) -> List[Dict[str, Any]]:
     if invoice.status in STATUS_TEXT:
         status_text = STATUS_TEXT[invoice.status]
     elif invoice.due_on < ctx.today:
-        status_text = (f"It's open and {invoice.days_overdue(ctx.today)} days overdue, with "
-                       f"{ctx.money(invoice.amount_due, invoice.currency)} left to pay"
-                       + (f" (including a {ctx.money(invoice.late_fee, invoice.currency)} late fee)" if invoice.late_fee else "")
-                       + f". You can pay it here: {ctx.payment_link(invoice.number)}")
+        status_text = (
+            f"It's open and {invoice.days_overdue(ctx.today)} days overdue, with "
+            f"{ctx.money(invoice.amount_due, invoice.currency)} left to pay"
+            + (f" (including a {ctx.money(invoice.late_fee, invoice.currency)} late fee)" if invoice.late_fee else "")
+            + f". You can pay it here: {ctx.payment_link(invoice.number)}"
+        )
     else:
         status_text = f"It's open and not due yet. You can pay it here: {ctx.payment_link(invoice.number)}"
-    ctx.say("utter_invoice_status", number=invoice.number, description=invoice.description,
-            amount=ctx.money(invoice.amount + invoice.late_fee, invoice.currency),
-            due=ctx.day(invoice.due_on), status_text=status_text)
+    ctx.say(
+        "utter_invoice_status",
+        number=invoice.number,
+        description=invoice.description,
+        amount=ctx.money(invoice.amount + invoice.late_fee, invoice.currency),
+        due=ctx.day(invoice.due_on),
+        status_text=status_text,
+    )
     return []
 
 
@@ -84,8 +98,14 @@ async def next_payment_due(ctx: AnswerContext) -> List[Dict[str, Any]]:
         return []
     amount = ctx.money(invoice.amount_due, invoice.currency)
     if invoice.due_on < ctx.today:
-        ctx.say("utter_next_payment_overdue", number=invoice.number, amount=amount, due=ctx.day(invoice.due_on),
-                days=invoice.days_overdue(ctx.today), link=ctx.payment_link(invoice.number))
+        ctx.say(
+            "utter_next_payment_overdue",
+            number=invoice.number,
+            amount=amount,
+            due=ctx.day(invoice.due_on),
+            days=invoice.days_overdue(ctx.today),
+            link=ctx.payment_link(invoice.number),
+        )
     else:
         ctx.say("utter_next_payment", number=invoice.number, amount=amount, due=ctx.day(invoice.due_on))
     return []

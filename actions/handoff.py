@@ -33,15 +33,18 @@ def handoff_decision(tracker: Tracker) -> Decision:
     if tracker.get_slot("verification_locked"):
         return decide([], get_settings().escalation, verification_locked=True)
     if tracker.get_slot("promise_outcome") == "needs_person" and tracker.latest_action_name == "action_record_promise":
-        return Decision("extension_beyond_policy", handoff_reasons.priority("extension_beyond_policy"),
-                        "date past self-service limit")
+        return Decision(
+            "extension_beyond_policy",
+            handoff_reasons.priority("extension_beyond_policy"),
+            "date past self-service limit",
+        )
     decision = decide(turns_since_resume(tracker.events), get_settings().escalation)
     return decision or Decision(handoff_reasons.DEFAULT, handoff_reasons.DEFAULT_PRIORITY, "handoff requested")
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     lines = []
-    for event in tracker.events[-TRANSCRIPT_EVENTS * 3:]:
+    for event in tracker.events[-TRANSCRIPT_EVENTS * 3 :]:
         if event.get("event") in ("user", "bot") and event.get("text"):
             lines.append({"from": "customer" if event["event"] == "user" else "bot", "text": event["text"]})
     return lines[-TRANSCRIPT_EVENTS:]
@@ -90,8 +93,11 @@ class ActionHandoff(Action):
         dispatcher.utter_message(response=handoff_reasons.response(decision.reason), **values)
         if not is_open(now, settings):
             opening = next_opening(now, settings)
-            dispatcher.utter_message(response="utter_handoff_hours", hours=describe_hours(settings),
-                                     next_open=describe_opening(opening, now, settings))
+            dispatcher.utter_message(
+                response="utter_handoff_hours",
+                hours=describe_hours(settings),
+                next_open=describe_opening(opening, now, settings),
+            )
         dispatcher.utter_message(json_message={"handoff": summary})
 
         events: List[Dict[Text, Any]] = [SlotSet("handoff_reason", decision.reason)]

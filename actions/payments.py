@@ -50,8 +50,9 @@ async def card_expiring(ctx: AnswerContext) -> List[Dict[str, Any]]:
         ctx.say("utter_no_card", name=ctx.customer.first_name, card_link=ctx.settings.card_update_link)
         return []
     expires = card.expires_on()
-    values = dict(brand=card.brand.title(), last4=card.last4, expiry=f"{expires:%B %Y}",
-                  card_link=ctx.settings.card_update_link)
+    values = dict(
+        brand=card.brand.title(), last4=card.last4, expiry=f"{expires:%B %Y}", card_link=ctx.settings.card_update_link
+    )
     if expires < ctx.today:
         ctx.say("utter_card_expired", **values)
     elif expires - ctx.today <= dt.timedelta(days=EXPIRY_WARNING_DAYS):

@@ -45,8 +45,12 @@ async def why_reminder(ctx: AnswerContext) -> List[Dict[str, Any]]:
     elif reminder.stage == "upcoming" or invoice.due_on >= ctx.today:
         ctx.say("utter_why_reminder_upcoming", **values)
     else:
-        ctx.say("utter_why_reminder", stage=STAGE_WORDS.get(reminder.stage, reminder.stage),
-                days=invoice.days_overdue(ctx.today), **values)
+        ctx.say(
+            "utter_why_reminder",
+            stage=STAGE_WORDS.get(reminder.stage, reminder.stage),
+            days=invoice.days_overdue(ctx.today),
+            **values,
+        )
     promise = await queries.active_promise(ctx.session, ctx.customer.id)
     if promise is not None:
         ctx.say("utter_active_promise", date=ctx.day(promise.promised_date))
@@ -116,11 +120,20 @@ async def record_promise(ctx: AnswerContext) -> List[Dict[str, Any]]:
         return reset + [SlotSet("promise_outcome", "needs_person")]
 
     parsed = parse_amount(ctx.tracker.get_slot("promise_amount") or "")
-    amount, currency = (parsed if parsed and parsed[1] == invoice.currency else (invoice.amount_due, invoice.currency))
+    amount, currency = parsed if parsed and parsed[1] == invoice.currency else (invoice.amount_due, invoice.currency)
     kind = "extension" if _promise_kind(ctx.tracker) == "request_extension" else "promise"
     now = dt.datetime.now(dt.timezone.utc)
-    await queries.record_promise(ctx.session, ctx.customer.id, date, now, invoice_number=invoice.number,
-                                 amount=Decimal(amount), currency=currency, kind=kind, channel="chat")
+    await queries.record_promise(
+        ctx.session,
+        ctx.customer.id,
+        date,
+        now,
+        invoice_number=invoice.number,
+        amount=Decimal(amount),
+        currency=currency,
+        kind=kind,
+        channel="chat",
+    )
     logger.info("recorded %s for customer %s until %s", kind, ctx.customer.id, date)
     response = "utter_extension_granted" if kind == "extension" else "utter_promise_recorded"
     ctx.say(response, name=ctx.customer.first_name, amount=ctx.money(amount, currency), date=ctx.day(date))

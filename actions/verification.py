@@ -97,9 +97,7 @@ class ValidateVerifyForm(FormValidationAction):
         try:
             async with session_scope() as session:
                 customer = await queries.find_customer(session, tracker.get_slot("identifier") or "")
-                matches = customer is not None and await check_verification_secret(
-                    session, customer.id, secret
-                )
+                matches = customer is not None and await check_verification_secret(session, customer.id, secret)
         except DATABASE_ERRORS:
             logger.exception("account database unavailable during verification")
             dispatcher.utter_message(response="utter_system_trouble")

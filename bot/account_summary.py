@@ -40,13 +40,24 @@ class AccountSummary:
             "name": customer.name,
             "email": customer.email,
             "open_invoices": [
-                {"number": i.number, "amount_due": str(i.amount_due), "currency": i.currency,
-                 "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(today), "status": i.status}
+                {
+                    "number": i.number,
+                    "amount_due": str(i.amount_due),
+                    "currency": i.currency,
+                    "due_on": i.due_on.isoformat(),
+                    "days_overdue": i.days_overdue(today),
+                    "status": i.status,
+                }
                 for i in self.owed
             ],
             "dunning_stage": STAGE_WORDS.get(self.dunning_stage, self.dunning_stage) if self.dunning_stage else None,
-            "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
-                              "sent_at": reminder.sent_at.isoformat()} if reminder else None,
+            "last_reminder": {
+                "stage": reminder.stage,
+                "invoice": reminder.invoice.number,
+                "sent_at": reminder.sent_at.isoformat(),
+            }
+            if reminder
+            else None,
             "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
         }
 

@@ -37,8 +37,9 @@ async def chat(rasa_url: str, token: str) -> None:
             if not text:
                 continue
             try:
-                async with session.post(url, json={"sender": sender, "message": text},
-                                        timeout=aiohttp.ClientTimeout(total=60)) as response:
+                async with session.post(
+                    url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=60)
+                ) as response:
                     replies = await response.json(content_type=None) if response.status == 200 else None
                     if replies is None:
                         print(f"bot> (the bot answered HTTP {response.status})")

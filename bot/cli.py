@@ -64,13 +64,14 @@ async def _seed_history(settings) -> None:
     """Four weeks of conversations, handoffs, ratings, reminders and payments for the Reports page."""
     from bot.db import session_scope
     from bot.demo import history as demo_history
-    from bot.demo import seed
+    from bot.demo import scenarios
 
     async with session_scope() as session:
         if await demo_history.has_demo_history(session):
             return
-        created = await demo_history.add_demo_history(session, today(settings), settings.tz,
-                                                      scenario_customers=len(seed.SCENARIOS))
+        created = await demo_history.add_demo_history(
+            session, today(settings), settings.tz, scenario_customers=len(scenarios.SCENARIOS)
+        )
     print(f"Added {created} past conversations and their reminders and payments (the Reports page's demo history).")
 
 
@@ -172,11 +173,13 @@ def parser() -> argparse.ArgumentParser:
 
     spacy_cmd = commands.add_parser("spacy", help="the project's spaCy pipeline")
     spacy_cmd.add_subparsers(dest="spacy_command", required=True).add_parser(
-        "build", help="build models/spacy/support_en").set_defaults(run=_spacy_build)
+        "build", help="build models/spacy/support_en"
+    ).set_defaults(run=_spacy_build)
 
     encoder = commands.add_parser("encoder", help="the pretrained sentence encoder")
     encoder.add_subparsers(dest="encoder_command", required=True).add_parser(
-        "fetch", help="download all-MiniLM-L6-v2 into models/encoder").set_defaults(run=_encoder_fetch)
+        "fetch", help="download all-MiniLM-L6-v2 into models/encoder"
+    ).set_defaults(run=_encoder_fetch)
 
     train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true")

@@ -52,7 +52,9 @@ def turn_from_parse_data(parse_data: Dict[str, Any]) -> Turn:
     intent = (parse_data.get("intent") or {}).get("name")
     sentiment = parse_data.get("sentiment") or {}
     scores = sentiment.get("scores") or {}
-    negative = float(scores.get("negative", sentiment.get("score", 0.0) if sentiment.get("label") == "negative" else 0.0))
+    negative = float(
+        scores.get("negative", sentiment.get("score", 0.0) if sentiment.get("label") == "negative" else 0.0)
+    )
     return Turn(text=parse_data.get("text") or "", intent=intent, sentiment=sentiment.get("label"), negative=negative)
 
 
@@ -106,7 +108,7 @@ def decide(
     if last.negative >= rules.strong_negative:
         return _decision("anger", f"strongly negative message ({last.negative:.2f})")
 
-    window = turns[-rules.trend_window:]
+    window = turns[-rules.trend_window :]
     negatives = sum(1 for turn in window if turn.negative >= rules.negative)
     if last.negative >= rules.negative and negatives >= rules.trend_negative_count:
         return _decision("anger", f"{negatives} of the last {len(window)} messages negative")
@@ -120,7 +122,7 @@ def decide(
         return _decision("repeated_fallback", f"{fallbacks} messages in a row not understood")
 
     if last.intent and last.intent not in rules.repeat_ignored_intents:
-        recent = turns[-rules.repeat_window:]
+        recent = turns[-rules.repeat_window :]
         repeats = sum(1 for turn in recent if turn.intent == last.intent)
         if repeats >= rules.repeat_limit:
             return _decision("repeated_request", f"asked {last.intent} {repeats} times")

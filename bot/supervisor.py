@@ -48,12 +48,7 @@ def write_endpoints(settings: Settings, path: Path, tracker_db: Path) -> Path:
     """Endpoints for this run: the tracker store. The action server's URL and token
     come from the settings (bot.internal.rasa_server), so no secret is written here."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "tracker_store:\n"
-        "  type: SQL\n"
-        "  dialect: sqlite\n"
-        f"  db: \"{tracker_db}\"\n"
-    )
+    path.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tracker_db}"\n')
     return path
 
 
@@ -91,8 +86,9 @@ async def wait_healthy(process: Process, timeout: float = 240.0) -> None:
             if process.proc is not None and process.proc.returncode is not None:
                 raise RuntimeError(f"{process.name} exited with code {process.proc.returncode}")
             try:
-                async with session.get(process.health_url, params=process.health_params,
-                                       timeout=aiohttp.ClientTimeout(total=5)) as response:
+                async with session.get(
+                    process.health_url, params=process.health_params, timeout=aiohttp.ClientTimeout(total=5)
+                ) as response:
                     if response.status == 200:
                         return
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -115,8 +111,13 @@ async def _terminate(process: Process, grace: float = 20.0) -> None:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, model: Path, env: Optional[Mapping[str, str]] = None,
-                 var_dir: Path = PROJECT_ROOT / "var") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        env: Optional[Mapping[str, str]] = None,
+        var_dir: Path = PROJECT_ROOT / "var",
+    ) -> None:
         self.settings = settings
         self.processes = processes(settings, model, var_dir)
         self.env = child_environment(settings, env)
@@ -205,7 +206,8 @@ async def run(settings: Settings, model: Path) -> int:
             "\nThe support bot is running.\n"
             f"  Demo page with the chat widget: {settings.hub_url}/\n"
             f"  Agent console:                  {settings.hub_url}/console\n"
-            f"    sign in as alex@northwind.example or sam@northwind.example, password {settings.demo_agent_password!r}\n"
+            "    sign in as alex@northwind.example or sam@northwind.example,"
+            f" password {settings.demo_agent_password!r}\n"
             f"  {email_status(settings)}\n"
             f"  Rasa server (internal):  {settings.rasa_url} on {settings.rasa_host}, token required\n"
             f"  Action server (internal): {settings.action_url} on {settings.action_host}, token required\n"

@@ -20,8 +20,15 @@ MODEL_NAME = "support"
 MODEL_PATH = MODEL_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_PATH = MODEL_DIR / f"{MODEL_NAME}.fingerprint"
 # The encoder's SOURCE.json names the wheel its files came from.
-INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "bot/policies", "bot/escalation.py",
-          "models/encoder/all-MiniLM-L6-v2/SOURCE.json"]
+INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data",
+    "bot/nlu",
+    "bot/policies",
+    "bot/escalation.py",
+    "models/encoder/all-MiniLM-L6-v2/SOURCE.json",
+]
 
 
 def _files(paths: Iterable[str]) -> List[Path]:
@@ -44,11 +51,7 @@ def fingerprint() -> str:
 
 
 def is_current() -> bool:
-    return (
-        MODEL_PATH.exists()
-        and FINGERPRINT_PATH.exists()
-        and FINGERPRINT_PATH.read_text().strip() == fingerprint()
-    )
+    return MODEL_PATH.exists() and FINGERPRINT_PATH.exists() and FINGERPRINT_PATH.read_text().strip() == fingerprint()
 
 
 def train(force: bool = False) -> Path:
@@ -59,9 +62,21 @@ def train(force: bool = False) -> Path:
     print("Training the Rasa model (about a minute)...", flush=True)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-        "--out", str(MODEL_DIR), "--fixed-model-name", MODEL_NAME, "--force",
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+        "--out",
+        str(MODEL_DIR),
+        "--fixed-model-name",
+        MODEL_NAME,
+        "--force",
     ]
     subprocess.run(command, cwd=PROJECT_ROOT, check=True)
     FINGERPRINT_PATH.write_text(fingerprint() + "\n")

@@ -52,9 +52,12 @@ def account_number_in(text: Optional[str]) -> Optional[str]:
 def spacy_patterns() -> List[Dict[str, Any]]:
     """spaCy entity-ruler token patterns for both numbers, as one token or prefix + digits."""
     patterns = []
-    for label, prefix, digits in (("account_number", ACCOUNT_PREFIX, ACCOUNT_DIGITS),
-                                  ("invoice_number", INVOICE_PREFIX, INVOICE_DIGITS)):
+    for label, prefix, digits in (
+        ("account_number", ACCOUNT_PREFIX, ACCOUNT_DIGITS),
+        ("invoice_number", INVOICE_PREFIX, INVOICE_DIGITS),
+    ):
         patterns.append({"label": label, "pattern": [{"TEXT": {"REGEX": rf"(?i)^{prefix}-?\d{{{digits}}}$"}}]})
-        patterns.append({"label": label, "pattern": [{"LOWER": prefix.lower()},
-                                                     {"TEXT": {"REGEX": rf"^\d{{{digits}}}$"}}]})
+        patterns.append(
+            {"label": label, "pattern": [{"LOWER": prefix.lower()}, {"TEXT": {"REGEX": rf"^\d{{{digits}}}$"}}]}
+        )
     return patterns

@@ -95,26 +95,26 @@ async def invoices_for(
     session: AsyncSession, customer_id: int, statuses: Sequence[str] = OUTSTANDING_STATUSES
 ) -> List[InvoiceView]:
     invoices = (
-        await session.execute(
-            select(Invoice)
-            .where(Invoice.customer_id == customer_id, Invoice.status.in_(statuses))
-            .order_by(Invoice.due_on, Invoice.number)
+        (
+            await session.execute(
+                select(Invoice)
+                .where(Invoice.customer_id == customer_id, Invoice.status.in_(statuses))
+                .order_by(Invoice.due_on, Invoice.number)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return await invoice_views(session, invoices)
 
 
-async def invoice_by_number(
-    session: AsyncSession, customer_id: int, number: str
-) -> Optional[InvoiceView]:
+async def invoice_by_number(session: AsyncSession, customer_id: int, number: str) -> Optional[InvoiceView]:
     """The customer's invoice with that number; another customer's invoice is None."""
     normalized = normalize_invoice_number(number)
     if not normalized:
         return None
     invoice = (
-        await session.execute(
-            select(Invoice).where(Invoice.customer_id == customer_id, Invoice.number == normalized)
-        )
+        await session.execute(select(Invoice).where(Invoice.customer_id == customer_id, Invoice.number == normalized))
     ).scalar_one_or_none()
     if invoice is None:
         return None
@@ -225,12 +225,14 @@ async def record_promise(
             )
         ).scalar_one_or_none()
     earlier = (
-        await session.execute(
-            select(PromiseToPay).where(
-                PromiseToPay.customer_id == customer_id, PromiseToPay.status == "active"
+        (
+            await session.execute(
+                select(PromiseToPay).where(PromiseToPay.customer_id == customer_id, PromiseToPay.status == "active")
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for promise in earlier:
         promise.status = "cancelled"
     session.add(

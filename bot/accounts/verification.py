@@ -12,18 +12,16 @@ from bot.accounts.models import VerificationSecret
 from bot.security import HashedSecret, check_secret, normalize_secret
 
 
-async def check_verification_secret(
-    session: AsyncSession, customer_id: int, raw_secret: str
-) -> bool:
+async def check_verification_secret(session: AsyncSession, customer_id: int, raw_secret: str) -> bool:
     """True when what the customer typed matches any secret the account holds.
 
     The slow hash runs in a worker thread so the event loop keeps serving.
     """
     rows = (
-        await session.execute(
-            select(VerificationSecret).where(VerificationSecret.customer_id == customer_id)
-        )
-    ).scalars().all()
+        (await session.execute(select(VerificationSecret).where(VerificationSecret.customer_id == customer_id)))
+        .scalars()
+        .all()
+    )
     typed_digits = re.sub(r"\D", "", raw_secret or "")
     for secret in rows:
         # Only a reply of exactly the right length is compared: a 5-digit ZIP guess

@@ -85,63 +85,97 @@ def _channel(query, channel: Optional[str]):
     return query.where(Conversation.channel == channel) if channel else query
 
 
-async def conversations(session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str],
-                        reopen_days: int) -> List[ConversationFact]:
+async def conversations(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str], reopen_days: int
+) -> List[ConversationFact]:
     sql = _Sql(session)
     # The same customer: the verified one, else the same widget session or email thread (no string
     # building: sorting on the columns themselves is cheaper).
     anonymous = Conversation.customer_id.is_(None)
-    customer = (Conversation.customer_id, case((anonymous, Conversation.channel)),
-                case((anonymous, Conversation.session_key)))
+    customer = (
+        Conversation.customer_id,
+        case((anonymous, Conversation.channel)),
+        case((anonymous, Conversation.session_key)),
+    )
     # Each conversation with the next start of the same customer, among those up to reopen_days after the period.
-    each = (select(Conversation.created_at, Conversation.channel,
-                   func.coalesce(Conversation.resolved_at, Conversation.updated_at).label("ended"),
-                   exists().where(Handoff.conversation_id == Conversation.id).label("handed_off"),
-                   func.lead(Conversation.created_at).over(
-                       partition_by=customer, order_by=(Conversation.created_at, Conversation.id)).label("next_start"))
-            .where(Conversation.created_at >= start,
-                   Conversation.created_at < end + dt.timedelta(days=reopen_days))
-            .subquery())
+    each = (
+        select(
+            Conversation.created_at,
+            Conversation.channel,
+            func.coalesce(Conversation.resolved_at, Conversation.updated_at).label("ended"),
+            exists().where(Handoff.conversation_id == Conversation.id).label("handed_off"),
+            func.lead(Conversation.created_at)
+            .over(partition_by=customer, order_by=(Conversation.created_at, Conversation.id))
+            .label("next_start"),
+        )
+        .where(Conversation.created_at >= start, Conversation.created_at < end + dt.timedelta(days=reopen_days))
+        .subquery()
+    )
     later = reopen_days + 1
     days = sql.days_up(each.c.next_start, each.c.ended)
     days_to_return = case((each.c.next_start.is_(None), later), (days > later, later), else_=days)
-    query = (select(sql.hour(each.c.created_at), each.c.channel, each.c.handed_off, days_to_return, func.count())
-             .where(each.c.created_at < end).group_by(text("1, 2, 3, 4")))
+    query = (
+        select(sql.hour(each.c.created_at), each.c.channel, each.c.handed_off, days_to_return, func.count())
+        .where(each.c.created_at < end)
+        .group_by(text("1, 2, 3, 4"))
+    )
     if channel:
         query = query.where(each.c.channel == channel)
     result = await session.execute(query)
     return [ConversationFact(utc(hour), ch, bool(handed), int(back), n) for hour, ch, handed, back, n in result.all()]
 
 
-async def resolved(session: AsyncSession, start: dt.datetime, end: dt.datetime,
-                   channel: Optional[str]) -> List[ResolvedFact]:
-    query = (select(Conversation.created_at, _Sql(session).seconds(Conversation.resolved_at, Conversation.created_at))
-             .where(Conversation.created_at >= start, Conversation.created_at < end,
-                    Conversation.resolved_at.isnot(None)))
+async def resolved(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
+) -> List[ResolvedFact]:
+    query = select(
+        Conversation.created_at, _Sql(session).seconds(Conversation.resolved_at, Conversation.created_at)
+    ).where(Conversation.created_at >= start, Conversation.created_at < end, Conversation.resolved_at.isnot(None))
     result = await session.execute(_channel(query, channel))
     return [ResolvedFact(utc(created), float(seconds)) for created, seconds in result.all()]
 
 
-async def handoffs(session: AsyncSession, start: dt.datetime, end: dt.datetime,
-                   channel: Optional[str]) -> List[HandoffFact]:
-    first_reply = (select(func.min(Message.created_at))
-                   .where(Message.conversation_id == Handoff.conversation_id, Message.sender == "agent",
-                          Message.created_at >= Handoff.requested_at)
-                   .scalar_subquery())
-    query = (select(Handoff.conversation_id, Conversation.channel, Handoff.reason, Handoff.requested_at,
-                    Handoff.taken_at, Handoff.ended_at, first_reply)
-             .join(Conversation, Conversation.id == Handoff.conversation_id)
-             .where(Handoff.requested_at >= start, Handoff.requested_at < end))
+async def handoffs(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
+) -> List[HandoffFact]:
+    first_reply = (
+        select(func.min(Message.created_at))
+        .where(
+            Message.conversation_id == Handoff.conversation_id,
+            Message.sender == "agent",
+            Message.created_at >= Handoff.requested_at,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Handoff.conversation_id,
+            Conversation.channel,
+            Handoff.reason,
+            Handoff.requested_at,
+            Handoff.taken_at,
+            Handoff.ended_at,
+            first_reply,
+        )
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Handoff.requested_at >= start, Handoff.requested_at < end)
+    )
     result = await session.execute(_channel(query, channel))
-    return [HandoffFact(cid, ch, reason, utc(requested), utc(taken), utc(ended), utc(reply))
-            for cid, ch, reason, requested, taken, ended, reply in result.all()]
+    return [
+        HandoffFact(cid, ch, reason, utc(requested), utc(taken), utc(ended), utc(reply))
+        for cid, ch, reason, requested, taken, ended, reply in result.all()
+    ]
 
 
-async def ratings(session: AsyncSession, start: dt.datetime, end: dt.datetime,
-                  channel: Optional[str]) -> List[RatingFact]:
-    query = (select(_Sql(session).hour(CsatRating.created_at), CsatRating.rating, func.count())
-             .join(Conversation, Conversation.id == CsatRating.conversation_id)
-             .where(CsatRating.created_at >= start, CsatRating.created_at < end).group_by(text("1, 2")))
+async def ratings(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
+) -> List[RatingFact]:
+    query = (
+        select(_Sql(session).hour(CsatRating.created_at), CsatRating.rating, func.count())
+        .join(Conversation, Conversation.id == CsatRating.conversation_id)
+        .where(CsatRating.created_at >= start, CsatRating.created_at < end)
+        .group_by(text("1, 2"))
+    )
     result = await session.execute(_channel(query, channel))
     return [RatingFact(utc(hour), rating, n) for hour, rating, n in result.all()]
 
@@ -149,50 +183,75 @@ async def ratings(session: AsyncSession, start: dt.datetime, end: dt.datetime,
 async def reminders(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[ReminderFact]:
     result = await session.execute(
         select(_Sql(session).hour(Reminder.sent_at), Reminder.stage, func.count())
-        .where(Reminder.sent_at >= start, Reminder.sent_at < end).group_by(text("1, 2")))
+        .where(Reminder.sent_at >= start, Reminder.sent_at < end)
+        .group_by(text("1, 2"))
+    )
     return [ReminderFact(utc(hour), stage, n) for hour, stage, n in result.all()]
 
 
 async def payments(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[PaymentFact]:
     """Payments received in the period, each with the last reminder of its invoice sent at or before it."""
-    last = (select(Reminder.stage, Reminder.sent_at)
-            .where(Reminder.invoice_id == Payment.invoice_id, Reminder.sent_at <= Payment.paid_at)
-            .order_by(Reminder.sent_at.desc()).limit(1))  # one index probe, backwards
+    last = (
+        select(Reminder.stage, Reminder.sent_at)
+        .where(Reminder.invoice_id == Payment.invoice_id, Reminder.sent_at <= Payment.paid_at)
+        .order_by(Reminder.sent_at.desc())
+        .limit(1)
+    )  # one index probe, backwards
     result = await session.execute(
-        select(Payment.paid_at, Payment.amount, last.with_only_columns(Reminder.stage).scalar_subquery(),
-               last.with_only_columns(Reminder.sent_at).scalar_subquery())
-        .where(Payment.paid_at >= start, Payment.paid_at < end))
+        select(
+            Payment.paid_at,
+            Payment.amount,
+            last.with_only_columns(Reminder.stage).scalar_subquery(),
+            last.with_only_columns(Reminder.sent_at).scalar_subquery(),
+        ).where(Payment.paid_at >= start, Payment.paid_at < end)
+    )
     return [PaymentFact(utc(paid), amount, stage, utc(sent)) for paid, amount, stage, sent in result.all()]
 
 
 async def promises(session: AsyncSession, first_day: dt.date, last_day: dt.date) -> List[PromiseFact]:
     result = await session.execute(
-        select(PromiseToPay.promised_date, PromiseToPay.status)
-        .where(PromiseToPay.kind == "promise", PromiseToPay.promised_date >= first_day,
-               PromiseToPay.promised_date <= last_day))
+        select(PromiseToPay.promised_date, PromiseToPay.status).where(
+            PromiseToPay.kind == "promise",
+            PromiseToPay.promised_date >= first_day,
+            PromiseToPay.promised_date <= last_day,
+        )
+    )
     return [PromiseFact(day, status) for day, status in result.all()]
 
 
 async def attempts(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[AttemptFact]:
     """Charge attempts in the period, each knowing whether a soft decline of its invoice came before."""
     earlier = aliased(PaymentAttempt)
-    soft_before = exists().where(earlier.invoice_id == PaymentAttempt.invoice_id,
-                                 earlier.attempted_at < PaymentAttempt.attempted_at,
-                                 earlier.outcome == "declined", earlier.decline_type == "soft")
+    soft_before = exists().where(
+        earlier.invoice_id == PaymentAttempt.invoice_id,
+        earlier.attempted_at < PaymentAttempt.attempted_at,
+        earlier.outcome == "declined",
+        earlier.decline_type == "soft",
+    )
     result = await session.execute(
-        select(PaymentAttempt.attempted_at, PaymentAttempt.amount, PaymentAttempt.outcome, soft_before)
-        .where(PaymentAttempt.attempted_at >= start, PaymentAttempt.attempted_at < end))
+        select(PaymentAttempt.attempted_at, PaymentAttempt.amount, PaymentAttempt.outcome, soft_before).where(
+            PaymentAttempt.attempted_at >= start, PaymentAttempt.attempted_at < end
+        )
+    )
     return [AttemptFact(utc(at), amount, outcome, bool(soft)) for at, amount, outcome, soft in result.all()]
 
 
-async def load(session: AsyncSession, start: dt.datetime, end: dt.datetime, first_day: dt.date,
-               last_day: dt.date, channel: Optional[str], reopen_days: int) -> Facts:
+async def load(
+    session: AsyncSession,
+    start: dt.datetime,
+    end: dt.datetime,
+    first_day: dt.date,
+    last_day: dt.date,
+    channel: Optional[str],
+    reopen_days: int,
+) -> Facts:
     """Every fact of the period ``[start, end)`` (local days ``first_day``..``last_day``)."""
     if _Sql(session).postgres:
         # Short queries: compiling them (PostgreSQL's JIT) costs more than running them.
         await session.execute(text("SET LOCAL jit = off"))
     return Facts(
-        start=start, end=end,
+        start=start,
+        end=end,
         conversations=await conversations(session, start, end, channel, reopen_days),
         resolved=await resolved(session, start, end, channel),
         handoffs=await handoffs(session, start, end, channel),

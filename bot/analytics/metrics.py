@@ -57,6 +57,7 @@ def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
 
 # -- conversations -------------------------------------------------------------------------------
 
+
 def is_reopened(fact: ConversationFact, reopen_days: int) -> bool:
     """The same customer (the verified customer on any channel, else the same widget session or
     email thread) started another conversation no later than ``reopen_days`` after this one ended."""
@@ -84,6 +85,7 @@ def resolution_seconds(resolved: Sequence[ResolvedFact]) -> Dict[str, Optional[f
 
 # -- handoffs ------------------------------------------------------------------------------------
 
+
 def count_by(items: Iterable[object], attribute: str) -> Dict[str, int]:
     """How many items have each value of ``attribute``, largest first (ties by name)."""
     counts = Counter(getattr(item, attribute) for item in items)
@@ -97,8 +99,9 @@ def queue_wait_seconds(handoffs: Sequence[HandoffFact]) -> Dict[str, Optional[fl
 
 def first_response_seconds(handoffs: Sequence[HandoffFact]) -> Dict[str, Optional[float]]:
     """From the handoff request until the first message an agent wrote in that conversation."""
-    return durations([_seconds(h.first_agent_reply_at, h.requested_at)
-                      for h in handoffs if h.first_agent_reply_at is not None])
+    return durations(
+        [_seconds(h.first_agent_reply_at, h.requested_at) for h in handoffs if h.first_agent_reply_at is not None]
+    )
 
 
 def abandoned(handoffs: Sequence[HandoffFact], timeout_seconds: float, as_of: dt.datetime) -> Dict[str, object]:
@@ -108,11 +111,16 @@ def abandoned(handoffs: Sequence[HandoffFact], timeout_seconds: float, as_of: dt
     for h in handoffs:
         if h.taken_at is None and _seconds(h.ended_at or as_of, h.requested_at) > timeout_seconds:
             count += 1
-    return {"handoffs": len(handoffs), "count": count, "rate": share(count, len(handoffs)),
-            "timeout_seconds": timeout_seconds}
+    return {
+        "handoffs": len(handoffs),
+        "count": count,
+        "rate": share(count, len(handoffs)),
+        "timeout_seconds": timeout_seconds,
+    }
 
 
 # -- satisfaction --------------------------------------------------------------------------------
+
 
 def csat(ratings: Sequence[RatingFact]) -> Dict[str, object]:
     """CSAT: the share of ratings that are 4 or 5, and how many of each 1-5."""
@@ -125,6 +133,7 @@ def csat(ratings: Sequence[RatingFact]) -> Dict[str, object]:
 
 
 # -- dunning -------------------------------------------------------------------------------------
+
 
 def reminders_by_stage(reminders: Sequence[ReminderFact]) -> Dict[str, int]:
     counts: Counter = Counter()
@@ -161,5 +170,9 @@ def card_retries(attempts: Sequence[AttemptFact]) -> Dict[str, object]:
     retries = [a for a in attempts if a.after_soft_decline]
     recovered = [a for a in retries if a.outcome == "succeeded"]
     amount = sum((a.amount for a in recovered), Decimal("0.00"))
-    return {"retries": len(retries), "recovered": len(recovered), "amount": amount,
-            "rate": share(len(recovered), len(retries))}
+    return {
+        "retries": len(retries),
+        "recovered": len(recovered),
+        "amount": amount,
+        "rate": share(len(recovered), len(retries)),
+    }

@@ -82,8 +82,10 @@ def summarize(facts: Facts, windows: Windows, as_of: dt.datetime, stage_order: S
         "abandoned": metrics.abandoned(facts.handoffs, windows.abandon_seconds, min(as_of, facts.end)),
         "csat": metrics.csat(facts.ratings),
         "reminders_by_stage": {s: by_stage[s] for s in ordered_stages(by_stage, stage_order)},
-        "recovered_by_stage": {s: {"payments": recovered[s]["payments"], "amount": money(recovered[s]["amount"])}
-                               for s in ordered_stages(recovered, stage_order)},
+        "recovered_by_stage": {
+            s: {"payments": recovered[s]["payments"], "amount": money(recovered[s]["amount"])}
+            for s in ordered_stages(recovered, stage_order)
+        },
         "recovered_total": money(sum((v["amount"] for v in recovered.values()), Decimal("0"))),
         "promises": metrics.promises(facts.promises),
         "card_retries": {**retries, "amount": money(retries["amount"])},
@@ -97,8 +99,12 @@ def _local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
 # Each kind of fact, and the moment that places it in a day. Hour buckets are UTC hours: exact
 # for time zones a whole number of hours from UTC (a half-hour zone's day edge is rounded).
 _WHEN = (
-    ("conversations", lambda f: f.hour), ("resolved", lambda f: f.created_at), ("handoffs", lambda f: f.requested_at),
-    ("ratings", lambda f: f.hour), ("reminders", lambda f: f.hour), ("payments", lambda f: f.paid_at),
+    ("conversations", lambda f: f.hour),
+    ("resolved", lambda f: f.created_at),
+    ("handoffs", lambda f: f.requested_at),
+    ("ratings", lambda f: f.hour),
+    ("reminders", lambda f: f.hour),
+    ("payments", lambda f: f.paid_at),
     ("attempts", lambda f: f.attempted_at),
 )
 
@@ -115,8 +121,12 @@ def split_by_day(facts: Facts, period: Period) -> Dict[dt.date, Facts]:
     days = {}
     for day in period.days():
         parts = buckets.get(day, {})
-        days[day] = Facts(start=local_midnight(day, tz), end=local_midnight(day + dt.timedelta(days=1), tz),
-                          **{name: parts.get(name, []) for name, _ in _WHEN}, promises=parts.get("promises", []))
+        days[day] = Facts(
+            start=local_midnight(day, tz),
+            end=local_midnight(day + dt.timedelta(days=1), tz),
+            **{name: parts.get(name, []) for name, _ in _WHEN},
+            promises=parts.get("promises", []),
+        )
     return days
 
 
@@ -142,31 +152,55 @@ def daily_row(day: dt.date, summary: Dict[str, Any]) -> Dict[str, Any]:
 
 
 DAILY_COLUMNS: Tuple[str, ...] = (
-    "date", "conversations", "containment_rate", "first_contact_resolution_rate", "handoffs",
-    "queue_wait_p50_seconds", "queue_wait_p90_seconds", "first_response_p50_seconds", "resolution_p50_seconds",
-    "abandoned", "ratings", "csat_score", "reminders", "recovered_amount", "card_retries_recovered")
+    "date",
+    "conversations",
+    "containment_rate",
+    "first_contact_resolution_rate",
+    "handoffs",
+    "queue_wait_p50_seconds",
+    "queue_wait_p90_seconds",
+    "first_response_p50_seconds",
+    "resolution_p50_seconds",
+    "abandoned",
+    "ratings",
+    "csat_score",
+    "reminders",
+    "recovered_amount",
+    "card_retries_recovered",
+)
 
 
 def period_view(period: Period, windows: Windows) -> Dict[str, Any]:
-    return {"from": period.first_day.isoformat(), "to": period.last_day.isoformat(), "channel": period.channel,
-            "timezone": str(period.tz), "reopen_days": windows.reopen_days, "recovery_days": windows.recovery_days,
-            "abandon_seconds": windows.abandon_seconds}
+    return {
+        "from": period.first_day.isoformat(),
+        "to": period.last_day.isoformat(),
+        "channel": period.channel,
+        "timezone": str(period.tz),
+        "reopen_days": windows.reopen_days,
+        "recovery_days": windows.recovery_days,
+        "abandon_seconds": windows.abandon_seconds,
+    }
 
 
 async def load_facts(session: AsyncSession, period: Period, windows: Windows) -> Facts:
-    return await fact_data.load(session, period.start, period.end, period.first_day, period.last_day,
-                                period.channel, windows.reopen_days)
+    return await fact_data.load(
+        session, period.start, period.end, period.first_day, period.last_day, period.channel, windows.reopen_days
+    )
 
 
-async def summary(session: AsyncSession, period: Period, windows: Windows, as_of: dt.datetime,
-                  stage_order: Sequence[str] = ()) -> Dict[str, Any]:
+async def summary(
+    session: AsyncSession, period: Period, windows: Windows, as_of: dt.datetime, stage_order: Sequence[str] = ()
+) -> Dict[str, Any]:
     facts = await load_facts(session, period, windows)
     return {"period": period_view(period, windows), **summarize(facts, windows, as_of, stage_order)}
 
 
-async def daily(session: AsyncSession, period: Period, windows: Windows, as_of: dt.datetime,
-                stage_order: Sequence[str] = ()) -> Dict[str, Any]:
+async def daily(
+    session: AsyncSession, period: Period, windows: Windows, as_of: dt.datetime, stage_order: Sequence[str] = ()
+) -> Dict[str, Any]:
     facts = await load_facts(session, period, windows)
     days = split_by_day(facts, period)
-    return {"period": period_view(period, windows),
-            "days": [daily_row(day, summarize(days[day], windows, as_of, stage_order)) for day in period.days()]}
+    return {
+        "period": period_view(period, windows),
+        "days": [daily_row(day, summarize(days[day], windows, as_of, stage_order)) for day in period.days()],
+    }

@@ -21,8 +21,11 @@ class ConfigError(ValueError):
 
 def _variables(cls: type, prefix: str) -> Dict[str, Tuple[str, Callable[[str], Any]]]:
     """BOT_<PREFIX><FIELD> -> (field, parser) for every declared setting of a group."""
-    return {f"BOT_{prefix}{f.name.upper()}": (f.name, f.metadata["parse"])
-            for f in dataclasses.fields(cls) if "parse" in f.metadata}
+    return {
+        f"BOT_{prefix}{f.name.upper()}": (f.name, f.metadata["parse"])
+        for f in dataclasses.fields(cls)
+        if "parse" in f.metadata
+    }
 
 
 def _read(environ: Mapping[str, str], cls: type, prefix: str) -> Dict[str, Any]:
@@ -52,9 +55,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     top.setdefault("action_url", f"http://127.0.0.1:{top.get('action_port', Settings.action_port)}/webhook")
     rules = EscalationRules(**nested)
     if rules.trend_negative_count > rules.trend_window:
-        raise ConfigError(
-            "BOT_ESCALATION_TREND_NEGATIVE_COUNT cannot exceed BOT_ESCALATION_TREND_WINDOW"
-        )
+        raise ConfigError("BOT_ESCALATION_TREND_NEGATIVE_COUNT cannot exceed BOT_ESCALATION_TREND_WINDOW")
     return Settings(escalation=rules, **top)
 
 
@@ -81,8 +82,11 @@ def with_internal_tokens(settings: Settings) -> Settings:
         raise ConfigError(f"cannot read the internal tokens from {path}: {exc}") from exc
     if not all(isinstance(stored.get(k), str) and stored[k] for k in ("rasa_token", "action_token")):
         raise ConfigError(f"{path} must hold rasa_token and action_token; delete it to make new ones")
-    return dataclasses.replace(settings, rasa_token=settings.rasa_token or stored["rasa_token"],
-                               action_token=settings.action_token or stored["action_token"])
+    return dataclasses.replace(
+        settings,
+        rasa_token=settings.rasa_token or stored["rasa_token"],
+        action_token=settings.action_token or stored["action_token"],
+    )
 
 
 @functools.lru_cache(maxsize=1)

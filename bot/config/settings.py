@@ -57,39 +57,48 @@ class EscalationRules:
     # Intents that always need a person, mapped to the reason recorded (bot.escalation.TOPIC_REASONS).
     # A gas smell gets the emergency number and a person; a possibly stolen card gets advice to block
     # it and a person. what_can_you_do must never be here: it answers what the bot can do.
-    topic_intents: Tuple[str, ...] = setting(parse_list, (
-        "gas_leak",
-        "card_stolen",
-        "request_human",
-        "dispute_charge",
-        "cannot_pay",
-        "cancel_account",
-        "charged_twice",
-        "refund_request",
-    ))
+    topic_intents: Tuple[str, ...] = setting(
+        parse_list,
+        (
+            "gas_leak",
+            "card_stolen",
+            "request_human",
+            "dispute_charge",
+            "cannot_pay",
+            "cancel_account",
+            "charged_twice",
+            "refund_request",
+        ),
+    )
     # Words that mark a legal threat, whatever the intent.
-    legal_keywords: Tuple[str, ...] = setting(parse_list, (
-        "lawyer",
-        "attorney",
-        "solicitor",
-        "sue",
-        "suing",
-        "lawsuit",
-        "court",
-        "legal action",
-        "ombudsman",
-    ))
+    legal_keywords: Tuple[str, ...] = setting(
+        parse_list,
+        (
+            "lawyer",
+            "attorney",
+            "solicitor",
+            "sue",
+            "suing",
+            "lawsuit",
+            "court",
+            "legal action",
+            "ombudsman",
+        ),
+    )
     # Intents that do not count as "asking the same thing again".
-    repeat_ignored_intents: Tuple[str, ...] = setting(parse_list, (
-        "greet",
-        "goodbye",
-        "thanks",
-        "affirm",
-        "deny",
-        "what_can_you_do",
-        "provide_identifier",
-        "nlu_fallback",
-    ))
+    repeat_ignored_intents: Tuple[str, ...] = setting(
+        parse_list,
+        (
+            "greet",
+            "goodbye",
+            "thanks",
+            "affirm",
+            "deny",
+            "what_can_you_do",
+            "provide_identifier",
+            "nlu_fallback",
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,7 +226,9 @@ class Settings:
     @property
     def own_addresses(self) -> Tuple[str, ...]:
         """Addresses that are us: mail from them never gets an automatic reply."""
-        found = {email.utils.parseaddr(a)[1].lower() for a in (self.sender_address, self.support_email, self.imap_username)}
+        found = {
+            email.utils.parseaddr(a)[1].lower() for a in (self.sender_address, self.support_email, self.imap_username)
+        }
         return tuple(sorted(a for a in found if "@" in a))
 
     @property

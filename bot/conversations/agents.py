@@ -13,8 +13,13 @@ from bot.security import hash_password, token_hash
 
 
 async def create_agent(session: AsyncSession, email: str, name: str, password: str, now: dt.datetime) -> Agent:
-    agent = Agent(email=email.strip().lower(), name=name.strip(), password_hash=hash_password(password),
-                  presence="offline", created_at=now)
+    agent = Agent(
+        email=email.strip().lower(),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        presence="offline",
+        created_at=now,
+    )
     session.add(agent)
     await session.flush()
     return agent
@@ -48,8 +53,9 @@ async def set_presence(session: AsyncSession, agent: Agent, presence: str, now: 
     await session.flush()
 
 
-async def start_session(session: AsyncSession, agent: Agent, token: str, now: dt.datetime,
-                        lifetime: dt.timedelta) -> AgentSession:
+async def start_session(
+    session: AsyncSession, agent: Agent, token: str, now: dt.datetime, lifetime: dt.timedelta
+) -> AgentSession:
     record = AgentSession(agent_id=agent.id, token_hash=token_hash(token), created_at=now, expires_at=now + lifetime)
     session.add(record)
     await session.flush()
@@ -59,7 +65,8 @@ async def start_session(session: AsyncSession, agent: Agent, token: str, now: dt
 async def agent_for_token(session: AsyncSession, token: str, now: dt.datetime) -> Optional[Agent]:
     """The signed-in agent for a session token, or None when unknown or expired."""
     result = await session.execute(
-        select(Agent).join(AgentSession, AgentSession.agent_id == Agent.id)
+        select(Agent)
+        .join(AgentSession, AgentSession.agent_id == Agent.id)
         .where(AgentSession.token_hash == token_hash(token), AgentSession.expires_at > now)
     )
     return result.scalar_one_or_none()

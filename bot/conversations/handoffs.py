@@ -15,8 +15,10 @@ from bot.conversations.models import Conversation, Handoff
 
 async def open_handoff(session: AsyncSession, conversation_id: int) -> Optional[Handoff]:
     result = await session.execute(
-        select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .order_by(Handoff.id.desc()).limit(1)
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .order_by(Handoff.id.desc())
+        .limit(1)
     )
     return result.scalar_one_or_none()
 
@@ -29,12 +31,19 @@ async def latest_handoff(session: AsyncSession, conversation_id: int) -> Optiona
 
 
 async def create_handoff(
-    session: AsyncSession, conversation: Conversation, reason: str, priority: int,
-    summary: Dict[str, Any], now: dt.datetime,
+    session: AsyncSession,
+    conversation: Conversation,
+    reason: str,
+    priority: int,
+    summary: Dict[str, Any],
+    now: dt.datetime,
 ) -> Handoff:
     handoff = Handoff(
-        conversation_id=conversation.id, reason=reason, priority=priority,
-        summary=json.dumps(summary, default=str), requested_at=now,
+        conversation_id=conversation.id,
+        reason=reason,
+        priority=priority,
+        summary=json.dumps(summary, default=str),
+        requested_at=now,
     )
     session.add(handoff)
     await session.flush()
@@ -43,15 +52,19 @@ async def create_handoff(
 
 async def end_handoff(session: AsyncSession, conversation_id: int, outcome: str, now: dt.datetime) -> None:
     await session.execute(
-        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .values(ended_at=now, outcome=outcome).execution_options(synchronize_session=False)
+        update(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .values(ended_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)
     )
 
 
 async def mark_taken(session: AsyncSession, conversation_id: int, agent_id: int, now: dt.datetime) -> None:
     await session.execute(
-        update(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
-        .values(taken_at=now, taken_by=agent_id).execution_options(synchronize_session=False)
+        update(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+        .values(taken_at=now, taken_by=agent_id)
+        .execution_options(synchronize_session=False)
     )
 
 

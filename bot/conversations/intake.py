@@ -61,7 +61,8 @@ class Intake(Protocol):
     db_url: str
     lifecycle: Lifecycle
 
-    async def customer_message(self, channel: str, session_key: str, raw_text: Any,
-                               client_message_id: Optional[str] = None) -> Accepted: ...
+    async def customer_message(
+        self, channel: str, session_key: str, raw_text: Any, client_message_id: Optional[str] = None
+    ) -> Accepted: ...
 
     def busy(self, conversation: Conversation) -> bool: ...

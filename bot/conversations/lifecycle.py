@@ -55,12 +55,20 @@ class Lifecycle:
 
     # -- the changes ------------------------------------------------------------
 
-    async def escalate(self, session: AsyncSession, conversation: Conversation, reason: str,
-                       priority: Optional[int], summary: Dict[str, Any], now: dt.datetime) -> bool:
+    async def escalate(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        reason: str,
+        priority: Optional[int],
+        summary: Dict[str, Any],
+        now: dt.datetime,
+    ) -> bool:
         """To the agents' queue; False when people already hold it (or it is resolved)."""
         # Rasa's tracker is (or will be) paused while people hold it: resume before the bot hears it again.
-        if not await self._change(session, conversation, "escalate", now,
-                                  queue_notice_sent=False, rasa_needs_resume=True):
+        if not await self._change(
+            session, conversation, "escalate", now, queue_notice_sent=False, rasa_needs_resume=True
+        ):
             return False
         priority = priority if isinstance(priority, int) else handoff_reasons.priority(reason)
         await handoffs.create_handoff(session, conversation, reason, priority, summary, now)
@@ -74,8 +82,9 @@ class Lifecycle:
         return True
 
     async def hand_back(self, session: AsyncSession, conversation: Conversation, now: dt.datetime) -> bool:
-        if not await self._change(session, conversation, "hand_back", now,
-                                  assigned_agent_id=None, queue_notice_sent=False):
+        if not await self._change(
+            session, conversation, "hand_back", now, assigned_agent_id=None, queue_notice_sent=False
+        ):
             return False
         await handoffs.end_handoff(session, conversation.id, "handed_back", now)
         return True
@@ -86,26 +95,39 @@ class Lifecycle:
         await handoffs.end_handoff(session, conversation.id, "resolved", now)
         return True
 
-    async def alert(self, session: AsyncSession, *, session_key: str, customer_id: int, known_by: str,
-                    reason: str, note: str, summary: Dict[str, Any], now: dt.datetime) -> int:
+    async def alert(
+        self,
+        session: AsyncSession,
+        *,
+        session_key: str,
+        customer_id: int,
+        known_by: str,
+        reason: str,
+        note: str,
+        summary: Dict[str, Any],
+        now: dt.datetime,
+    ) -> int:
         """Puts a matter in the agents' queue on the email channel, keyed by what it is about
         ("dunning:INV-20015"), with a system note saying why; a second alert while the first
         is still open only adds a note. Returns the conversation's id."""
         conversation = await store.latest_conversation(session, "email", session_key)
         if conversation is None or conversation.status not in machine.WITH_PEOPLE:
             conversation = await store.create_conversation(session, "email", session_key, now)
-            await store.update_conversation(session, conversation, now, customer_id=customer_id,
-                                            customer_known_by=known_by)
+            await store.update_conversation(
+                session, conversation, now, customer_id=customer_id, customer_known_by=known_by
+            )
             await self.escalate(session, conversation, reason, None, {"reason": reason, **summary}, now)
         await store.add_note(session, conversation.id, None, note, now)
         return conversation.id
 
     # -- mechanics --------------------------------------------------------------
 
-    async def _change(self, session: AsyncSession, conversation: Conversation, action: str, now: dt.datetime,
-                      **values: Any) -> bool:
-        if not await store.change_status(session, conversation, machine.sources(action), machine.target(action),
-                                         now, **values):
+    async def _change(
+        self, session: AsyncSession, conversation: Conversation, action: str, now: dt.datetime, **values: Any
+    ) -> bool:
+        if not await store.change_status(
+            session, conversation, machine.sources(action), machine.target(action), now, **values
+        ):
             return False
         self._after_commit(session, Change(conversation.id, conversation.public_id, action, machine.target(action)))
         return True

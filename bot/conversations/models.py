@@ -70,7 +70,9 @@ class Conversation(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {CONVERSATION_STATUSES}", name="status"),
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
-        CheckConstraint(f"customer_known_by IS NULL OR customer_known_by IN {CUSTOMER_KNOWN_BY}", name="customer_known_by"),
+        CheckConstraint(
+            f"customer_known_by IS NULL OR customer_known_by IN {CUSTOMER_KNOWN_BY}", name="customer_known_by"
+        ),
     )
 
     id = Column(Integer, primary_key=True)

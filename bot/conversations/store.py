@@ -32,13 +32,17 @@ async def latest_conversation(session: AsyncSession, channel: str, session_key: 
     return result.scalar_one_or_none()
 
 
-async def create_conversation(
-    session: AsyncSession, channel: str, session_key: str, now: dt.datetime
-) -> Conversation:
+async def create_conversation(session: AsyncSession, channel: str, session_key: str, now: dt.datetime) -> Conversation:
     conversation = Conversation(
-        public_id=uuid.uuid4().hex, channel=channel, session_key=session_key, status="bot",
-        queue_notice_sent=False, outage_notice_sent=False, rasa_needs_resume=False,
-        created_at=now, updated_at=now,
+        public_id=uuid.uuid4().hex,
+        channel=channel,
+        session_key=session_key,
+        status="bot",
+        queue_notice_sent=False,
+        outage_notice_sent=False,
+        rasa_needs_resume=False,
+        created_at=now,
+        updated_at=now,
     )
     session.add(conversation)
     await session.flush()
@@ -76,7 +80,9 @@ async def change_status(
     return result.rowcount == 1
 
 
-async def update_conversation(session: AsyncSession, conversation: Conversation, now: dt.datetime, **values: Any) -> None:
+async def update_conversation(
+    session: AsyncSession, conversation: Conversation, now: dt.datetime, **values: Any
+) -> None:
     for key, value in values.items():
         setattr(conversation, key, value)
     conversation.updated_at = now
@@ -104,9 +110,14 @@ async def add_message(
         if existing is not None:
             return existing, False
     message = Message(
-        conversation_id=conversation.id, sender=sender, text=text, delivery=delivery,
-        payload=json.dumps(payload) if payload else None, client_message_id=client_message_id,
-        agent_id=agent_id, created_at=now,
+        conversation_id=conversation.id,
+        sender=sender,
+        text=text,
+        delivery=delivery,
+        payload=json.dumps(payload) if payload else None,
+        client_message_id=client_message_id,
+        agent_id=agent_id,
+        created_at=now,
     )
     try:
         async with session.begin_nested():
@@ -122,9 +133,13 @@ async def add_message(
     return message, True
 
 
-async def message_by_client_id(session: AsyncSession, conversation_id: int, client_message_id: str) -> Optional[Message]:
+async def message_by_client_id(
+    session: AsyncSession, conversation_id: int, client_message_id: str
+) -> Optional[Message]:
     result = await session.execute(
-        select(Message).where(Message.conversation_id == conversation_id, Message.client_message_id == client_message_id)
+        select(Message).where(
+            Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+        )
     )
     return result.scalar_one_or_none()
 
@@ -132,7 +147,9 @@ async def message_by_client_id(session: AsyncSession, conversation_id: int, clie
 async def set_delivery(session: AsyncSession, message_ids: Sequence[int], delivery: str) -> None:
     if message_ids:
         await session.execute(
-            update(Message).where(Message.id.in_(tuple(message_ids))).values(delivery=delivery)
+            update(Message)
+            .where(Message.id.in_(tuple(message_ids)))
+            .values(delivery=delivery)
             .execution_options(synchronize_session=False)
         )
 
@@ -156,8 +173,9 @@ async def session_messages(session: AsyncSession, channel: str, session_key: str
     return list(reversed(result.scalars().all()))
 
 
-async def waiting_for_bot(session: AsyncSession, conversation_id: Optional[int] = None,
-                          before_message_id: Optional[int] = None) -> List[Message]:
+async def waiting_for_bot(
+    session: AsyncSession, conversation_id: Optional[int] = None, before_message_id: Optional[int] = None
+) -> List[Message]:
     """Customer messages kept while Rasa was unreachable, oldest first (of one conversation, or all)."""
     query = select(Message).where(Message.delivery == "waiting_for_bot").order_by(Message.id)
     if conversation_id is not None:
@@ -171,8 +189,10 @@ async def waiting_for_bot(session: AsyncSession, conversation_id: Optional[int] 
 async def unrouted_customer_messages(session: AsyncSession) -> List[Tuple[int, str]]:
     """Customer messages stored but never routed (a crash in between), with their conversation's status."""
     result = await session.execute(
-        select(Message.id, Conversation.status).join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.delivery == "received", Message.sender == "customer"))
+        select(Message.id, Conversation.status)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.delivery == "received", Message.sender == "customer")
+    )
     return [(row[0], row[1]) for row in result.all()]
 
 
@@ -190,22 +210,27 @@ async def conversations(
 
 async def customer_conversations(session: AsyncSession, customer_id: int, limit: int = 10) -> List[Conversation]:
     result = await session.execute(
-        select(Conversation).where(Conversation.customer_id == customer_id)
-        .order_by(Conversation.created_at.desc()).limit(limit)
+        select(Conversation)
+        .where(Conversation.customer_id == customer_id)
+        .order_by(Conversation.created_at.desc())
+        .limit(limit)
     )
     return list(result.scalars().all())
 
 
 async def last_customer_text(session: AsyncSession, conversation_id: int) -> str:
     result = await session.execute(
-        select(Message.text).where(Message.conversation_id == conversation_id, Message.sender == "customer")
-        .order_by(Message.id.desc()).limit(1)
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
+        .order_by(Message.id.desc())
+        .limit(1)
     )
     return result.scalar_one_or_none() or ""
 
 
-async def add_note(session: AsyncSession, conversation_id: int, agent_id: Optional[int], text: str,
-                   now: dt.datetime) -> Note:
+async def add_note(
+    session: AsyncSession, conversation_id: int, agent_id: Optional[int], text: str, now: dt.datetime
+) -> Note:
     """A private note; ``agent_id`` None for notes the system writes for agents (e.g. a bounce)."""
     note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text, created_at=now)
     session.add(note)

@@ -21,7 +21,6 @@ metadata = MetaData(
 Base = declarative_base(metadata=metadata)
 
 
-
 class Money(TypeDecorator):
     """Exact money: stored as integer cents, read back as a two-place Decimal.
 

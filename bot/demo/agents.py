@@ -16,7 +16,11 @@ CANNED_REPLIES = (
     ("Frustration", "I can see this has been frustrating, and I'm sorry. Let's sort it out together now."),
     ("Payment plan", "We can split what's owed into smaller payments. Would weekly or monthly suit you better?"),
     ("Checking", "Thanks for waiting. I'm checking your account now and will be back in a minute or two."),
-    ("Dispute received", "I've recorded your dispute. Reminders for this invoice are paused while we look into it, and we'll reply within 5 business days."),
+    (
+        "Dispute received",
+        "I've recorded your dispute. Reminders for this invoice are paused while we look into it,"
+        " and we'll reply within 5 business days.",
+    ),
     ("Closing", "Is there anything else I can help with today?"),
 )
 

@@ -22,26 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.models import Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
 from bot.conversations.models import Agent, Conversation, CsatRating, Handoff, Message
+from bot.demo.history_content import ANSWERS, QUESTIONS, RATING_WEIGHTS, REASON_WEIGHTS
 from bot.dunning.models import Reminder
 
 SESSION_PREFIX = "demo-history-"
 INVOICE_PREFIX = "INV-H"
-# Why conversations went to people, and how often (the escalation reasons of bot.escalation).
-REASON_WEIGHTS = (("asked_for_person", 30), ("anger", 20), ("hardship", 12), ("dispute", 12),
-                  ("repeated_fallback", 10), ("billing_error", 8), ("cancellation", 5), ("refund", 3))
-RATING_WEIGHTS = (5, 7, 13, 35, 40)  # 1..5 stars
-QUESTIONS = ("What do I owe?", "When is my bill due?", "Why did I get a reminder?", "Can I get a payment link?",
-             "How do I submit a meter reading?", "Which tariff am I on?", "I want to update my card",
-             "Can I pay next Friday?", "Why is my bill so high this month?")
-ANSWERS = ("Your balance is shown below.", "Here is a secure payment link.", "Thanks, that is recorded.",
-           "Your next bill is due on the 28th.", "I can help with that.")
 # Stages of a history invoice: days after its due date.
 STAGES = (("upcoming", -3), ("friendly", 3), ("firm", 14), ("final", 28))
 
 
 async def has_demo_history(session: AsyncSession) -> bool:
     found = await session.execute(
-        select(func.count(Conversation.id)).where(Conversation.session_key.like(f"{SESSION_PREFIX}%")))
+        select(func.count(Conversation.id)).where(Conversation.session_key.like(f"{SESSION_PREFIX}%"))
+    )
     return bool(found.scalar_one())
 
 
@@ -51,8 +44,9 @@ async def clear_demo_history(session: AsyncSession) -> None:
     ours = select(Conversation.id).where(Conversation.session_key.like(f"{SESSION_PREFIX}%")).scalar_subquery()
     for model in (Message, Handoff, CsatRating):
         await session.execute(delete(model).where(model.conversation_id.in_(ours)).execution_options(**no_sync))
-    await session.execute(delete(Conversation).where(Conversation.session_key.like(f"{SESSION_PREFIX}%"))
-                          .execution_options(**no_sync))
+    await session.execute(
+        delete(Conversation).where(Conversation.session_key.like(f"{SESSION_PREFIX}%")).execution_options(**no_sync)
+    )
     invoices = select(Invoice.id).where(Invoice.number.like(f"{INVOICE_PREFIX}%")).scalar_subquery()
     for model in (Reminder, Payment, PaymentAttempt, PromiseToPay):
         await session.execute(delete(model).where(model.invoice_id.in_(invoices)).execution_options(**no_sync))
@@ -62,8 +56,9 @@ async def clear_demo_history(session: AsyncSession) -> None:
 class _Writer:
     """Builds the rows of one history; messages are inserted in one batch at the end."""
 
-    def __init__(self, session: AsyncSession, rng: random.Random, agent_ids: Sequence[int],
-                 customer_ids: Sequence[int]) -> None:
+    def __init__(
+        self, session: AsyncSession, rng: random.Random, agent_ids: Sequence[int], customer_ids: Sequence[int]
+    ) -> None:
         self.session, self.rng = session, rng
         self.agent_ids, self.customer_ids = list(agent_ids), list(customer_ids)
         self.messages: List[dict] = []  # conversation_id holds the Conversation until it has an id
@@ -73,8 +68,16 @@ class _Writer:
 
     def _message(self, conversation: Conversation, sender: str, text: str, at: dt.datetime, agent_id=None) -> None:
         delivery = "answered" if sender == "customer" else "sent"
-        self.messages.append({"conversation_id": conversation, "sender": sender, "text": text,
-                              "delivery": delivery, "created_at": at, "agent_id": agent_id})
+        self.messages.append(
+            {
+                "conversation_id": conversation,
+                "sender": sender,
+                "text": text,
+                "delivery": delivery,
+                "created_at": at,
+                "agent_id": agent_id,
+            }
+        )
 
     def conversation(self, start: dt.datetime, handoff_share: float) -> None:
         rng = self.rng
@@ -86,11 +89,21 @@ class _Writer:
             key = f"{SESSION_PREFIX}{self.count:05d}"
             customer_id = rng.choice(self.customer_ids) if self.customer_ids and rng.random() < 0.4 else None
             self.recent_keys.append((channel, key, customer_id))
-        step = dt.timedelta(minutes=rng.uniform(2, 30)) if channel == "email" else dt.timedelta(seconds=rng.uniform(8, 50))
+        step = (
+            dt.timedelta(minutes=rng.uniform(2, 30)) if channel == "email" else dt.timedelta(seconds=rng.uniform(8, 50))
+        )
         conversation = Conversation(
-            public_id=f"{key}-{start:%Y%m%d%H%M%S}", channel=channel, session_key=key, customer_id=customer_id,
-            status="bot", queue_notice_sent=False, outage_notice_sent=False, rasa_needs_resume=False,
-            created_at=start, updated_at=start)
+            public_id=f"{key}-{start:%Y%m%d%H%M%S}",
+            channel=channel,
+            session_key=key,
+            customer_id=customer_id,
+            status="bot",
+            queue_notice_sent=False,
+            outage_notice_sent=False,
+            rasa_needs_resume=False,
+            created_at=start,
+            updated_at=start,
+        )
         self.session.add(conversation)
         at = start
         for _ in range(rng.randint(1, 4)):
@@ -104,7 +117,7 @@ class _Writer:
 
     def _handoff(self, conversation: Conversation, at: dt.datetime, channel: str) -> dt.datetime:
         rng = self.rng
-        reasons, weights = zip(*REASON_WEIGHTS)
+        reasons, weights = zip(*REASON_WEIGHTS, strict=True)
         reason = rng.choices(reasons, weights)[0]
         handoff = Handoff(conversation_id=conversation, reason=reason, priority=2, summary="{}", requested_at=at)
         self.children.append(handoff)
@@ -132,8 +145,13 @@ class _Writer:
         conversation.assigned_agent_id = agent_id
         if rng.random() < 0.55:
             rating = rng.choices((1, 2, 3, 4, 5), RATING_WEIGHTS)[0]
-            self.children.append(CsatRating(conversation_id=conversation, rating=rating,
-                                            created_at=end + dt.timedelta(seconds=rng.uniform(10, 120))))
+            self.children.append(
+                CsatRating(
+                    conversation_id=conversation,
+                    rating=rating,
+                    created_at=end + dt.timedelta(seconds=rng.uniform(10, 120)),
+                )
+            )
         return end
 
     async def flush(self) -> None:
@@ -154,14 +172,23 @@ def _local(day: dt.date, hour: float, tz: ZoneInfo) -> dt.datetime:
     return (dt.datetime.combine(day, dt.time(0), tzinfo=tz) + dt.timedelta(hours=hour)).astimezone(dt.timezone.utc)
 
 
-async def _invoice_history(session: AsyncSession, rng: random.Random, customer_id: int, number: int,
-                           today: dt.date, tz: ZoneInfo) -> None:
+async def _invoice_history(
+    session: AsyncSession, rng: random.Random, customer_id: int, number: int, today: dt.date, tz: ZoneInfo
+) -> None:
     """One past invoice: its reminders up to payment, maybe a promise, maybe card retries."""
     due = today - dt.timedelta(days=rng.randint(4, 36))
     amount = Decimal(rng.randrange(4000, 42000)) / 100
-    invoice = Invoice(number=f"{INVOICE_PREFIX}{number:05d}", customer_id=customer_id, description="Demo history",
-                      amount=amount, currency="USD", issued_on=due - dt.timedelta(days=30), due_on=due,
-                      status="written_off", late_fee=Decimal("0.00"))
+    invoice = Invoice(
+        number=f"{INVOICE_PREFIX}{number:05d}",
+        customer_id=customer_id,
+        description="Demo history",
+        amount=amount,
+        currency="USD",
+        issued_on=due - dt.timedelta(days=30),
+        due_on=due,
+        status="written_off",
+        late_fee=Decimal("0.00"),
+    )
     session.add(invoice)
     await session.flush()
     # When (if ever) it gets paid: mostly a few days after some reminder.
@@ -173,38 +200,77 @@ async def _invoice_history(session: AsyncSession, rng: random.Random, customer_i
         day = due + dt.timedelta(days=offset)
         if day >= today or (paid_day is not None and day > paid_day):
             break
-        session.add(Reminder(invoice_id=invoice.id, stage=stage, channel="email", sent_at=_local(day, 10, tz),
-                             message_id=f"<history-{invoice.number}-{stage}@northwind.example>"))
+        session.add(
+            Reminder(
+                invoice_id=invoice.id,
+                stage=stage,
+                channel="email",
+                sent_at=_local(day, 10, tz),
+                message_id=f"<history-{invoice.number}-{stage}@northwind.example>",
+            )
+        )
     if rng.random() < 0.3 and due + dt.timedelta(days=4) < today:
         promised = due + dt.timedelta(days=rng.randint(7, 12))
         kept = paid_day is not None and paid_day <= promised
         status = "kept" if kept else ("broken" if promised < today else "active")
-        session.add(PromiseToPay(customer_id=customer_id, invoice_id=invoice.id, kind="promise", amount=amount,
-                                 currency="USD", promised_date=promised, status=status, channel="chat",
-                                 created_at=_local(due + dt.timedelta(days=4), 11, tz)))
+        session.add(
+            PromiseToPay(
+                customer_id=customer_id,
+                invoice_id=invoice.id,
+                kind="promise",
+                amount=amount,
+                currency="USD",
+                promised_date=promised,
+                status=status,
+                channel="chat",
+                created_at=_local(due + dt.timedelta(days=4), 11, tz),
+            )
+        )
     method = "card"
     if rng.random() < 0.3 and due < today:
-        session.add(PaymentAttempt(invoice_id=invoice.id, attempted_at=_local(due, 6, tz), amount=amount,
-                                   outcome="declined", decline_code="insufficient_funds", decline_type="soft"))
+        session.add(
+            PaymentAttempt(
+                invoice_id=invoice.id,
+                attempted_at=_local(due, 6, tz),
+                amount=amount,
+                outcome="declined",
+                decline_code="insufficient_funds",
+                decline_type="soft",
+            )
+        )
         retry = due + dt.timedelta(days=3)
         if retry < today:
             succeeded = rng.random() < 0.6
-            session.add(PaymentAttempt(invoice_id=invoice.id, attempted_at=_local(retry, 6, tz), amount=amount,
-                                       outcome="succeeded" if succeeded else "declined",
-                                       decline_code=None if succeeded else "insufficient_funds",
-                                       decline_type=None if succeeded else "soft"))
+            session.add(
+                PaymentAttempt(
+                    invoice_id=invoice.id,
+                    attempted_at=_local(retry, 6, tz),
+                    amount=amount,
+                    outcome="succeeded" if succeeded else "declined",
+                    decline_code=None if succeeded else "insufficient_funds",
+                    decline_type=None if succeeded else "soft",
+                )
+            )
             if succeeded:
                 paid_day = retry
     elif rng.random() < 0.4:
         method = "bank"
     if paid_day is not None:
         invoice.status, invoice.paid_on = "paid", paid_day
-        session.add(Payment(invoice_id=invoice.id, amount=amount, currency="USD", method=method,
-                            paid_at=_local(paid_day, 6 if method == "card" else rng.uniform(8, 20), tz)))
+        session.add(
+            Payment(
+                invoice_id=invoice.id,
+                amount=amount,
+                currency="USD",
+                method=method,
+                paid_at=_local(paid_day, 6 if method == "card" else rng.uniform(8, 20), tz),
+            )
+        )
 
 
-async def add_demo_history(session: AsyncSession, today: dt.date, tz: ZoneInfo, *, days: int = 28,
-                           scenario_customers: int = 0, seed: int = 16) -> int:
+async def add_demo_history(
+    session: AsyncSession, today: dt.date, tz: ZoneInfo, *, days: int = 28, scenario_customers: int = 0, seed: int = 16
+) -> int:
     """Adds ``days`` days of history before ``today``; returns the conversations created.
     The first ``scenario_customers`` customers (the named demo scenarios) get no history invoices."""
     rng = random.Random(f"{seed}-{today.isoformat()}")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import List, Optional, Tuple
+from typing import Any, List, Tuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +25,7 @@ from bot.accounts.models import (
     PromiseToPay,
     VerificationSecret,
 )
+from bot.demo.scenarios import DESCRIPTIONS, all_scenarios
 from bot.dunning.models import Reminder
 from bot.security import hash_secret
 
@@ -33,104 +33,6 @@ from bot.security import hash_secret
 # issue replaces this with the policy file; the seed only needs plausible history).
 STAGE_DAYS = (("upcoming", -3), ("friendly", 3), ("firm", 30), ("final", 60), ("collections", 90))
 LATE_FEE = Decimal("25.00")
-
-
-@dataclass
-class Scenario:
-    """One demo customer and the state of their account."""
-
-    name: str
-    email: str
-    zip_code: str
-    card: Optional[Tuple[str, str, int, int]]  # brand, last4, months from now until expiry
-    days_overdue: List[int] = field(default_factory=list)  # one open invoice each; negative = not yet due
-    paid_invoices: int = 2
-    currency: str = "USD"
-    decline: Optional[Tuple[str, str]] = None  # (code, soft|hard) on the newest open invoice
-    disputed: bool = False
-    promise_in_days: Optional[int] = None
-    opted_out: bool = False
-    undeliverable: bool = False
-    note: str = ""
-
-
-SCENARIOS: List[Scenario] = [
-    Scenario("Maria Lopez", "maria.lopez@example.com", "94107", ("visa", "4242", 20), [], 3,
-             note="paid up"),
-    Scenario("James Carter", "james.carter@example.com", "10001", ("mastercard", "5454", 14), [-3],
-             note="invoice due in 3 days"),
-    Scenario("Aisha Khan", "aisha.khan@example.com", "60614", ("visa", "1881", 9), [12],
-             note="12 days overdue, friendly reminder sent"),
-    Scenario("Tom Becker", "tom.becker@example.com", "73301", ("amex", "0005", 30), [45],
-             note="45 days overdue, firm reminder sent"),
-    Scenario("Li Wei", "li.wei@example.com", "98101", ("visa", "3220", 11), [75],
-             note="75 days overdue, final notice with late fee"),
-    Scenario("Sofia Rossi", "sofia.rossi@example.com", "02139", ("mastercard", "4444", 7), [105],
-             note="105 days overdue, in collections"),
-    Scenario("Daniel Okafor", "daniel.okafor@example.com", "30301", ("visa", "9876", 18), [150, 20],
-             note="over 120 days overdue plus a newer invoice"),
-    Scenario("Emma Schmidt", "emma.schmidt@example.com", "80202", ("visa", "0341", 16), [5],
-             decline=("insufficient_funds", "soft"), note="card declined (soft: insufficient funds)"),
-    Scenario("Noah Williams", "noah.williams@example.com", "33101", ("mastercard", "0119", 22), [8],
-             decline=("card_reported_lost", "hard"), note="card declined (hard: card reported lost)"),
-    Scenario("Olivia Brown", "olivia.brown@example.com", "85001", ("visa", "1117", 0), [-10],
-             note="card on file expires this month"),
-    Scenario("Lucas Martin", "lucas.martin@example.com", "97201", ("visa", "2223", 12), [20],
-             disputed=True, note="disputed invoice"),
-    Scenario("Chloe Dubois", "chloe.dubois@example.com", "19103", ("mastercard", "8210", 15), [25],
-             promise_in_days=6, note="active promise to pay in 6 days"),
-    Scenario("Hannah Meyer", "hannah.meyer@example.com", "55401", ("visa", "6060", 24), [15, -12],
-             currency="EUR", note="billed in euros, one overdue and one upcoming invoice"),
-    Scenario("Ben Adams", "ben.adams@example.com", "37201", ("visa", "7070", 26), [35],
-             opted_out=True, note="opted out of email reminders"),
-    Scenario("Grace Kim", "grace.kim@example.com", "92101", ("visa", "5151", 19), [33],
-             undeliverable=True, note="email address bounced"),
-    Scenario("Omar Haddad", "omar.haddad@example.com", "48201", None, [3],
-             note="no card on file (verify with ZIP code only)"),
-]
-
-FIRST_NAMES = ["Ava", "Ethan", "Mia", "Leo", "Zoe", "Ryan", "Nina", "Sam", "Iris", "Jack", "Lena",
-               "Owen", "Ruby", "Finn", "Maya", "Eli", "Nora", "Adam", "Lucy", "Hugo", "Sara", "Ivan",
-               "Rosa", "Theo", "Amir", "Kate", "Yuki", "Paul", "Jana", "Carl", "Dina", "Rafael"]
-LAST_NAMES = ["Nguyen", "Patel", "Garcia", "Johnson", "Silva", "Novak", "Ito", "Moreau", "Jensen",
-              "Costa", "Fischer", "Ahmed", "Walsh", "Kowalski", "Reyes", "Olsen", "Tanaka", "Bauer"]
-DESCRIPTIONS = ["Monthly energy plan", "Electricity usage", "Gas usage", "Service fee", "Smart meter rental"]
-BRANDS = ["visa", "mastercard", "amex"]
-
-
-def _filler_scenarios(count: int, rng: random.Random) -> List[Scenario]:
-    scenarios = []
-    for i in range(count):
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-        email = f"{name.lower().replace(' ', '.')}{i}@example.net"
-        situation = rng.choice(["paid", "paid", "upcoming", "overdue", "overdue", "decline"])
-        overdue = {
-            "paid": [],
-            "upcoming": [rng.randint(-20, -1)],
-            "overdue": [rng.choice([rng.randint(1, 30), rng.randint(31, 60), rng.randint(61, 130)])],
-            "decline": [rng.randint(1, 20)],
-        }[situation]
-        decline = None
-        if situation == "decline":
-            decline = rng.choice([("insufficient_funds", "soft"), ("processing_error", "soft"),
-                                  ("do_not_honor", "hard")])
-        scenarios.append(
-            Scenario(
-                name=name,
-                email=email,
-                zip_code=f"{rng.randint(10000, 99999)}",
-                card=(rng.choice(BRANDS), f"{rng.randint(0, 9999):04d}", rng.randint(1, 36)),
-                days_overdue=overdue,
-                paid_invoices=rng.randint(0, 4),
-                decline=decline,
-                note=f"filler: {situation}",
-            )
-        )
-    return scenarios
-
-
-def all_scenarios(filler: int = 32) -> List[Scenario]:
-    return SCENARIOS + _filler_scenarios(filler, random.Random(42))
 
 
 def _months_ahead(today: dt.date, months: int) -> Tuple[int, int]:
@@ -171,23 +73,41 @@ async def seed(
         if sc.card:
             brand, last4, months = sc.card
             exp_year, exp_month = _months_ahead(today, months)
-            card = Card(customer_id=customer.id, brand=brand, last4=last4,
-                        exp_month=exp_month, exp_year=exp_year, is_default=True)
+            card = Card(
+                customer_id=customer.id,
+                brand=brand,
+                last4=last4,
+                exp_month=exp_month,
+                exp_year=exp_year,
+                is_default=True,
+            )
             session.add(card)
             secrets.append(("last_four", last4))
         for kind, value in secrets:
             hashed = hash_secret(value, secret_iterations)
-            session.add(VerificationSecret(customer_id=customer.id, kind=kind, salt=hashed.salt,
-                                           digest=hashed.digest, iterations=hashed.iterations))
+            session.add(
+                VerificationSecret(
+                    customer_id=customer.id,
+                    kind=kind,
+                    salt=hashed.salt,
+                    digest=hashed.digest,
+                    iterations=hashed.iterations,
+                )
+            )
         await session.flush()
 
-        def new_invoice(due_on: dt.date, status: str) -> Invoice:
+        def new_invoice(due_on: dt.date, status: str, customer: Customer = customer, sc: Any = sc) -> Invoice:
             nonlocal invoice_seq
             amount = Decimal(rng.randrange(4000, 42000)) / 100
             invoice = Invoice(
-                number=identifiers.invoice_number(str(invoice_seq)), customer_id=customer.id,
-                description=rng.choice(DESCRIPTIONS), amount=amount, currency=sc.currency,
-                issued_on=due_on - dt.timedelta(days=30), due_on=due_on, status=status,
+                number=identifiers.invoice_number(str(invoice_seq)),
+                customer_id=customer.id,
+                description=rng.choice(DESCRIPTIONS),
+                amount=amount,
+                currency=sc.currency,
+                issued_on=due_on - dt.timedelta(days=30),
+                due_on=due_on,
+                status=status,
                 late_fee=Decimal("0.00"),
             )
             invoice_seq += 1
@@ -199,9 +119,15 @@ async def seed(
             invoice = new_invoice(due, "paid")
             invoice.paid_on = due - dt.timedelta(days=rng.randint(0, 5))
             await session.flush()
-            session.add(Payment(invoice_id=invoice.id, amount=invoice.amount, currency=invoice.currency,
-                                paid_at=dt.datetime.combine(invoice.paid_on, dt.time(12), tzinfo=dt.timezone.utc),
-                                method="card"))
+            session.add(
+                Payment(
+                    invoice_id=invoice.id,
+                    amount=invoice.amount,
+                    currency=invoice.currency,
+                    paid_at=dt.datetime.combine(invoice.paid_on, dt.time(12), tzinfo=dt.timezone.utc),
+                    method="card",
+                )
+            )
 
         open_invoices = []
         for days in sc.days_overdue:
@@ -212,9 +138,15 @@ async def seed(
                 if stage == "final":
                     invoice.late_fee = LATE_FEE
                 sent_day = invoice.due_on + dt.timedelta(days=dict(STAGE_DAYS)[stage])
-                session.add(Reminder(invoice_id=invoice.id, stage=stage, channel="email",
-                                     sent_at=dt.datetime.combine(sent_day, dt.time(10), tzinfo=dt.timezone.utc),
-                                     message_id=f"<reminder-{invoice.number}-{stage}@northwind.example>"))
+                session.add(
+                    Reminder(
+                        invoice_id=invoice.id,
+                        stage=stage,
+                        channel="email",
+                        sent_at=dt.datetime.combine(sent_day, dt.time(10), tzinfo=dt.timezone.utc),
+                        message_id=f"<reminder-{invoice.number}-{stage}@northwind.example>",
+                    )
+                )
             if sc.disputed:
                 break  # a disputed invoice stops reminders; one is enough
 
@@ -222,18 +154,33 @@ async def seed(
             target = open_invoices[-1]
             code, kind = sc.decline
             attempt_day = max(target.due_on, today - dt.timedelta(days=2))
-            session.add(PaymentAttempt(
-                invoice_id=target.id, card_id=card.id if card else None,
-                attempted_at=dt.datetime.combine(attempt_day, dt.time(6), tzinfo=dt.timezone.utc),
-                amount=target.amount, outcome="declined", decline_code=code, decline_type=kind))
+            session.add(
+                PaymentAttempt(
+                    invoice_id=target.id,
+                    card_id=card.id if card else None,
+                    attempted_at=dt.datetime.combine(attempt_day, dt.time(6), tzinfo=dt.timezone.utc),
+                    amount=target.amount,
+                    outcome="declined",
+                    decline_code=code,
+                    decline_type=kind,
+                )
+            )
 
         if sc.promise_in_days is not None and open_invoices:
             target = open_invoices[0]
-            session.add(PromiseToPay(
-                customer_id=customer.id, invoice_id=target.id, kind="promise",
-                amount=target.amount, currency=target.currency,
-                promised_date=today + dt.timedelta(days=sc.promise_in_days), status="active",
-                channel="chat", created_at=now - dt.timedelta(days=2)))
+            session.add(
+                PromiseToPay(
+                    customer_id=customer.id,
+                    invoice_id=target.id,
+                    kind="promise",
+                    amount=target.amount,
+                    currency=target.currency,
+                    promised_date=today + dt.timedelta(days=sc.promise_in_days),
+                    status="active",
+                    channel="chat",
+                    created_at=now - dt.timedelta(days=2),
+                )
+            )
         await session.flush()
     return len(scenarios)
 
@@ -244,6 +191,5 @@ async def customer_count(session: AsyncSession) -> int:
 
 async def clear(session: AsyncSession) -> None:
     """Removes all account data (children first, so it works without cascades)."""
-    for model in (Reminder, PromiseToPay, PaymentAttempt, Payment, Invoice, Card,
-                  VerificationSecret, Customer):
+    for model in (Reminder, PromiseToPay, PaymentAttempt, Payment, Invoice, Card, VerificationSecret, Customer):
         await session.execute(delete(model))

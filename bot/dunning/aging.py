@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, List, Sequence, Tuple
 
-from bot.dunning.data import OpenInvoice, open_invoices
+from bot.dunning.data import open_invoices
+from bot.dunning.rows import OpenInvoice
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "over 120")
 HEADER = ("account", "name", "currency") + BUCKETS + ("total",)
@@ -85,9 +86,19 @@ def as_table(report: AgingReport) -> str:
     widths = [max(len(r[i]) for r in rows + totals) for i in range(len(HEADER))]
 
     def line(cells: List[str]) -> str:
-        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     rule = "-" * len(line(rows[0]))
-    body = [f"Aging report, open invoices as of {report.today.isoformat()} (amount due by days overdue)",
-            line(rows[0]), rule] + [line(r) for r in rows[1:]] + [rule] + [line(r) for r in totals]
+    body = (
+        [
+            f"Aging report, open invoices as of {report.today.isoformat()} (amount due by days overdue)",
+            line(rows[0]),
+            rule,
+        ]
+        + [line(r) for r in rows[1:]]
+        + [rule]
+        + [line(r) for r in totals]
+    )
     return "\n".join(body)

@@ -18,12 +18,28 @@ from bot.conversations.lifecycle import Lifecycle, invoice_matter_key
 COLLECTIONS = "collections"
 
 
-async def alert_agents(session, *, customer_id: int, invoice_number: str, reason: str, note: str,
-                       summary: Dict[str, Any], now: dt.datetime, lifecycle: Optional[Lifecycle] = None) -> int:
+async def alert_agents(
+    session,
+    *,
+    customer_id: int,
+    invoice_number: str,
+    reason: str,
+    note: str,
+    summary: Dict[str, Any],
+    now: dt.datetime,
+    lifecycle: Optional[Lifecycle] = None,
+) -> int:
     """Queues the customer's invoice for a person; returns the conversation's id.
 
     The engine runs on its own (``bot dunning run``), so by default nobody subscribes to the
     change: the hub's queue watch (bot/hub/queue_watch.py) shows it to the consoles."""
     return await (lifecycle or Lifecycle()).alert(
-        session, session_key=invoice_matter_key(invoice_number), customer_id=customer_id, known_by="our_records",
-        reason=reason, note=note, summary={"source": "dunning", **summary}, now=now)
+        session,
+        session_key=invoice_matter_key(invoice_number),
+        customer_id=customer_id,
+        known_by="our_records",
+        reason=reason,
+        note=note,
+        summary={"source": "dunning", **summary},
+        now=now,
+    )

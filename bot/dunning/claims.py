@@ -50,34 +50,52 @@ def _insert(session: AsyncSession):
 
 def _chunks(items: Sequence, size: int = BATCH) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 async def claim(session: AsyncSession, run_id: str, claims: Sequence[Claim], now: dt.datetime) -> Set[str]:
     """Inserts the claims; returns the keys this run won. Commit before acting on them."""
     won: Set[str] = set()
     for chunk in _chunks(list(claims)):
-        await session.execute(_insert(session), [
-            {"key": c.key, "kind": c.kind, "customer_id": c.customer_id, "invoice_id": c.invoice_id,
-             "stage": c.stage, "message_id": c.message_id, "run_id": run_id, "state": "claimed",
-             "claimed_at": now, "detail": json.dumps(c.detail, default=str)}
-            for c in chunk])
-        rows = await session.execute(select(DunningClaim.key).where(
-            DunningClaim.key.in_([c.key for c in chunk]), DunningClaim.run_id == run_id,
-            DunningClaim.state == "claimed"))
+        await session.execute(
+            _insert(session),
+            [
+                {
+                    "key": c.key,
+                    "kind": c.kind,
+                    "customer_id": c.customer_id,
+                    "invoice_id": c.invoice_id,
+                    "stage": c.stage,
+                    "message_id": c.message_id,
+                    "run_id": run_id,
+                    "state": "claimed",
+                    "claimed_at": now,
+                    "detail": json.dumps(c.detail, default=str),
+                }
+                for c in chunk
+            ],
+        )
+        rows = await session.execute(
+            select(DunningClaim.key).where(
+                DunningClaim.key.in_([c.key for c in chunk]),
+                DunningClaim.run_id == run_id,
+                DunningClaim.state == "claimed",
+            )
+        )
         won.update(rows.scalars().all())
     return won
 
 
-async def finish(session: AsyncSession, run_id: str, keys: Sequence[str], now: dt.datetime,
-                 state: str = "done") -> int:
+async def finish(session: AsyncSession, run_id: str, keys: Sequence[str], now: dt.datetime, state: str = "done") -> int:
     """Marks our claims done (or unconfirmed); returns how many were still ours to finish."""
     finished = 0
     for chunk in _chunks(list(keys)):
         result = await session.execute(
             update(DunningClaim)
             .where(DunningClaim.key.in_(list(chunk)), DunningClaim.run_id == run_id, DunningClaim.state == "claimed")
-            .values(state=state, done_at=now).execution_options(synchronize_session=False))
+            .values(state=state, done_at=now)
+            .execution_options(synchronize_session=False)
+        )
         finished += result.rowcount
     return finished
 
@@ -88,11 +106,13 @@ async def release(session: AsyncSession, run_id: str, keys: Sequence[str]) -> No
         await session.execute(
             delete(DunningClaim)
             .where(DunningClaim.key.in_(list(chunk)), DunningClaim.run_id == run_id, DunningClaim.state == "claimed")
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
 
 
-async def stale(session: AsyncSession, now: dt.datetime, lease: dt.timedelta,
-                customers: Optional[Collection[int]] = None) -> List[DunningClaim]:
+async def stale(
+    session: AsyncSession, now: dt.datetime, lease: dt.timedelta, customers: Optional[Collection[int]] = None
+) -> List[DunningClaim]:
     """Claims left in flight longer than the lease: their run died between acting and recording."""
     query = select(DunningClaim).where(DunningClaim.state == "claimed", DunningClaim.claimed_at < now - lease)
     if customers is not None:
@@ -106,13 +126,16 @@ async def take_over(session: AsyncSession, claim_id: int, old_run_id: str, run_i
     result = await session.execute(
         update(DunningClaim)
         .where(DunningClaim.id == claim_id, DunningClaim.run_id == old_run_id, DunningClaim.state == "claimed")
-        .values(run_id=run_id).execution_options(synchronize_session=False))
+        .values(run_id=run_id)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
 def from_row(row: DunningClaim) -> Claim:
-    return Claim(row.key, row.kind, row.customer_id, row.invoice_id, row.stage, row.message_id,
-                 json.loads(row.detail or "{}"))
+    return Claim(
+        row.key, row.kind, row.customer_id, row.invoice_id, row.stage, row.message_id, json.loads(row.detail or "{}")
+    )
 
 
 async def counts(session: AsyncSession) -> Dict[str, int]:

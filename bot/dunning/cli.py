@@ -111,8 +111,9 @@ def _preview(args: argparse.Namespace) -> int:
     if policy is None:
         return 2
     try:
-        text = asyncio.run(_with_engines(preview.preview(args.invoice, args.stage, _moment(args.today),
-                                                         policy, html=args.html)))
+        text = asyncio.run(
+            _with_engines(preview.preview(args.invoice, args.stage, _moment(args.today), policy, html=args.html))
+        )
     except preview.PreviewError as exc:
         print(str(exc), file=sys.stderr)
         return 1

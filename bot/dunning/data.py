@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Collection, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.accounts import views as amounts
 from bot.accounts.models import Card, Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
 from bot.conversations.models import Conversation, Handoff
 from bot.dunning.models import Reminder
+from bot.dunning.rows import Account, AttemptRow, CardRow, OpenInvoice, PromiseRow
 
 # The agents' queue item the engine itself opens for a broken promise; it does not pause
 # reminders until a person takes it (bot/dunning/alerts.py).
@@ -27,80 +26,27 @@ BROKEN_PROMISE = "broken_promise"
 Scope = Optional[Collection[int]]  # customer ids a run is limited to; None for everyone
 
 
-@dataclass(frozen=True)
-class Account:
-    id: int
-    account_number: str
-    name: str
-    email: str
-    timezone: str
-    opted_out: bool
-    undeliverable: bool
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    id: int
-    number: str
-    description: str
-    amount: Decimal
-    late_fee: Decimal
-    paid: Decimal
-    currency: str
-    issued_on: dt.date
-    due_on: dt.date
-    account: Account
-
-    @property
-    def amount_due(self) -> Decimal:
-        return amounts.amount_due(self.amount, self.late_fee, self.paid)
-
-    def days_overdue(self, today: dt.date) -> int:
-        """Negative before the due date: -3 is three days before (the schedule counts from it)."""
-        return amounts.days_past_due(self.due_on, today)
-
-
-@dataclass(frozen=True)
-class CardRow:
-    id: int
-    customer_id: int
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-
-    def expires_on(self) -> dt.date:
-        return amounts.card_expires_on(self.exp_month, self.exp_year)
-
-
-@dataclass(frozen=True)
-class PromiseRow:
-    id: int
-    customer_id: int
-    invoice_id: Optional[int]
-    promised_date: dt.date
-    amount: Optional[Decimal]
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class AttemptRow:
-    id: int
-    invoice_id: int
-    card_id: Optional[int]
-    attempted_at: dt.datetime
-    outcome: str
-    decline_code: Optional[str]
-    decline_type: Optional[str]
-
-
-ACCOUNT_COLUMNS = (Customer.id, Customer.account_number, Customer.name, Customer.email, Customer.timezone,
-                   Customer.reminders_opt_out, Customer.email_undeliverable)
+ACCOUNT_COLUMNS = (
+    Customer.id,
+    Customer.account_number,
+    Customer.name,
+    Customer.email,
+    Customer.timezone,
+    Customer.reminders_opt_out,
+    Customer.email_undeliverable,
+)
 
 
 def _account(c: Customer) -> Account:
-    return Account(c.id, c.account_number, c.name, c.email or "", c.timezone, bool(c.reminders_opt_out),
-                   bool(c.email_undeliverable))
+    return Account(
+        c.id,
+        c.account_number,
+        c.name,
+        c.email or "",
+        c.timezone,
+        bool(c.reminders_opt_out),
+        bool(c.email_undeliverable),
+    )
 
 
 def _card(c: Card) -> CardRow:
@@ -112,29 +58,57 @@ def _only(column, customers: Scope):
     return column.in_(list(customers)) if customers is not None else true()
 
 
-async def open_invoices(session: AsyncSession, due_by: dt.date, ids: Optional[Sequence[int]] = None,
-                        customers: Scope = None) -> List[OpenInvoice]:
+async def open_invoices(
+    session: AsyncSession, due_by: dt.date, ids: Optional[Sequence[int]] = None, customers: Scope = None
+) -> List[OpenInvoice]:
     """Open invoices due on or before ``due_by`` (or exactly ``ids``), with what was paid on each."""
     condition = and_(Invoice.status == "open", Invoice.due_on <= due_by, _only(Invoice.customer_id, customers))
     if ids is not None:
         condition = and_(Invoice.status == "open", Invoice.id.in_(list(ids)))
     paid_rows = await session.execute(
-        select(Payment.invoice_id, func.sum(Payment.amount)).join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(condition).group_by(Payment.invoice_id))
+        select(Payment.invoice_id, func.sum(Payment.amount))
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(condition)
+        .group_by(Payment.invoice_id)
+    )
     # sum() keeps the Money type, so totals come back as exact Decimals.
     paid = {invoice_id: Decimal(total) for invoice_id, total in paid_rows.all()}
     # Plain columns, not ORM objects: building 100,000 entities would dominate a run.
     rows = await session.execute(
-        select(Invoice.id, Invoice.number, Invoice.description, Invoice.amount, Invoice.late_fee, Invoice.currency,
-               Invoice.issued_on, Invoice.due_on, *ACCOUNT_COLUMNS)
-        .join(Customer, Customer.id == Invoice.customer_id).where(condition).order_by(Invoice.due_on, Invoice.id))
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.description,
+            Invoice.amount,
+            Invoice.late_fee,
+            Invoice.currency,
+            Invoice.issued_on,
+            Invoice.due_on,
+            *ACCOUNT_COLUMNS,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(condition)
+        .order_by(Invoice.due_on, Invoice.id)
+    )
     accounts: Dict[int, Account] = {}
     result = []
     zero = Decimal("0.00")
     for row in rows.all():
         account = accounts.get(row[8]) or accounts.setdefault(row[8], Account(*row[8:13], *map(bool, row[13:15])))
-        result.append(OpenInvoice(row[0], row[1], row[2], row[3], row[4] if row[4] is not None else zero,
-                                  paid.get(row[0], zero).quantize(Decimal("0.01")), row[5], row[6], row[7], account))
+        result.append(
+            OpenInvoice(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4] if row[4] is not None else zero,
+                paid.get(row[0], zero).quantize(Decimal("0.01")),
+                row[5],
+                row[6],
+                row[7],
+                account,
+            )
+        )
     return result
 
 
@@ -146,20 +120,33 @@ async def invoice_by_number(session: AsyncSession, number: str) -> Optional[Tupl
 
 async def any_invoice(session: AsyncSession, invoice_id: int) -> OpenInvoice:
     """Any invoice, open or not, as an OpenInvoice (the preview renders closed ones too)."""
-    invoice, customer = (await session.execute(
-        select(Invoice, Customer).join(Customer, Customer.id == Invoice.customer_id)
-        .where(Invoice.id == invoice_id))).one()
+    invoice, customer = (
+        await session.execute(
+            select(Invoice, Customer).join(Customer, Customer.id == Invoice.customer_id).where(Invoice.id == invoice_id)
+        )
+    ).one()
     paid = (await session.execute(select(func.sum(Payment.amount)).where(Payment.invoice_id == invoice_id))).scalar()
-    return OpenInvoice(invoice.id, invoice.number, invoice.description, Decimal(invoice.amount),
-                       invoice.late_fee or Decimal("0.00"), Decimal(paid or 0).quantize(Decimal("0.01")),
-                       invoice.currency, invoice.issued_on, invoice.due_on, _account(customer))
+    return OpenInvoice(
+        invoice.id,
+        invoice.number,
+        invoice.description,
+        Decimal(invoice.amount),
+        invoice.late_fee or Decimal("0.00"),
+        Decimal(paid or 0).quantize(Decimal("0.01")),
+        invoice.currency,
+        invoice.issued_on,
+        invoice.due_on,
+        _account(customer),
+    )
 
 
 async def sent_stages(session: AsyncSession, due_by: dt.date, customers: Scope = None) -> Dict[int, Set[str]]:
     """Stages already sent to each open invoice due on or before ``due_by``."""
     rows = await session.execute(
-        select(Reminder.invoice_id, Reminder.stage).join(Invoice, Invoice.id == Reminder.invoice_id)
-        .where(Invoice.status == "open", Invoice.due_on <= due_by, _only(Invoice.customer_id, customers)))
+        select(Reminder.invoice_id, Reminder.stage)
+        .join(Invoice, Invoice.id == Reminder.invoice_id)
+        .where(Invoice.status == "open", Invoice.due_on <= due_by, _only(Invoice.customer_id, customers))
+    )
     sent: Dict[int, Set[str]] = defaultdict(set)
     for invoice_id, stage in rows.all():
         sent[invoice_id].add(stage)
@@ -167,11 +154,20 @@ async def sent_stages(session: AsyncSession, due_by: dt.date, customers: Scope =
 
 
 async def active_promises(session: AsyncSession, customers: Scope = None) -> List[PromiseRow]:
-    rows = await session.execute(select(PromiseToPay).where(
-        PromiseToPay.status == "active", _only(PromiseToPay.customer_id, customers)))
-    return [PromiseRow(p.id, p.customer_id, p.invoice_id, p.promised_date,
-                       Decimal(p.amount) if p.amount is not None else None, p.created_at)
-            for p in rows.scalars().all()]
+    rows = await session.execute(
+        select(PromiseToPay).where(PromiseToPay.status == "active", _only(PromiseToPay.customer_id, customers))
+    )
+    return [
+        PromiseRow(
+            p.id,
+            p.customer_id,
+            p.invoice_id,
+            p.promised_date,
+            Decimal(p.amount) if p.amount is not None else None,
+            p.created_at,
+        )
+        for p in rows.scalars().all()
+    ]
 
 
 async def held_customers(session: AsyncSession) -> Set[int]:
@@ -183,14 +179,19 @@ async def held_customers(session: AsyncSession) -> Set[int]:
     rows = await session.execute(
         select(Conversation.customer_id, Conversation.status, Handoff.reason)
         .outerjoin(Handoff, and_(Handoff.conversation_id == Conversation.id, Handoff.ended_at.is_(None)))
-        .where(Conversation.customer_id.is_not(None), Conversation.status.in_(("pending", "assigned"))))
-    return {customer_id for customer_id, status, reason in rows.all()
-            if status == "assigned" or reason != BROKEN_PROMISE}
+        .where(Conversation.customer_id.is_not(None), Conversation.status.in_(("pending", "assigned")))
+    )
+    return {
+        customer_id for customer_id, status, reason in rows.all() if status == "assigned" or reason != BROKEN_PROMISE
+    }
 
 
 async def paid_since(session: AsyncSession, invoice_id: int, since: dt.datetime) -> Decimal:
-    total = (await session.execute(select(func.sum(Payment.amount)).where(
-        Payment.invoice_id == invoice_id, Payment.paid_at >= since))).scalar()
+    total = (
+        await session.execute(
+            select(func.sum(Payment.amount)).where(Payment.invoice_id == invoice_id, Payment.paid_at >= since)
+        )
+    ).scalar()
     return Decimal(total or 0)
 
 
@@ -198,29 +199,40 @@ async def invoice_status(session: AsyncSession, invoice_id: int) -> str:
     return (await session.execute(select(Invoice.status).where(Invoice.id == invoice_id))).scalar_one()
 
 
-async def expiring_cards(session: AsyncSession, today: dt.date, days_before: int,
-                         customers: Scope = None) -> List[Tuple[CardRow, Account]]:
+async def expiring_cards(
+    session: AsyncSession, today: dt.date, days_before: int, customers: Scope = None
+) -> List[Tuple[CardRow, Account]]:
     """Cards that are still valid today and expire within ``days_before`` days."""
     last = today + dt.timedelta(days=days_before)
     month = Card.exp_year * 12 + Card.exp_month
     rows = await session.execute(
-        select(Card, Customer).join(Customer, Customer.id == Card.customer_id)
-        .where(month >= today.year * 12 + today.month, month <= last.year * 12 + last.month,
-               _only(Card.customer_id, customers))
-        .order_by(Card.id))
-    return [(_card(card), _account(customer)) for card, customer in rows.all()
-            if today <= _card(card).expires_on() <= last]
+        select(Card, Customer)
+        .join(Customer, Customer.id == Card.customer_id)
+        .where(
+            month >= today.year * 12 + today.month,
+            month <= last.year * 12 + last.month,
+            _only(Card.customer_id, customers),
+        )
+        .order_by(Card.id)
+    )
+    return [
+        (_card(card), _account(customer)) for card, customer in rows.all() if today <= _card(card).expires_on() <= last
+    ]
 
 
 async def attempts_on_open_invoices(session: AsyncSession, customers: Scope = None) -> Dict[int, List[AttemptRow]]:
     """Card attempts per open invoice, oldest first."""
     rows = await session.execute(
-        select(PaymentAttempt).join(Invoice, Invoice.id == PaymentAttempt.invoice_id)
-        .where(Invoice.status == "open", _only(Invoice.customer_id, customers)).order_by(PaymentAttempt.attempted_at, PaymentAttempt.id))
+        select(PaymentAttempt)
+        .join(Invoice, Invoice.id == PaymentAttempt.invoice_id)
+        .where(Invoice.status == "open", _only(Invoice.customer_id, customers))
+        .order_by(PaymentAttempt.attempted_at, PaymentAttempt.id)
+    )
     attempts: Dict[int, List[AttemptRow]] = defaultdict(list)
     for a in rows.scalars().all():
-        attempts[a.invoice_id].append(AttemptRow(a.id, a.invoice_id, a.card_id, a.attempted_at, a.outcome,
-                                                 a.decline_code, a.decline_type))
+        attempts[a.invoice_id].append(
+            AttemptRow(a.id, a.invoice_id, a.card_id, a.attempted_at, a.outcome, a.decline_code, a.decline_type)
+        )
     return attempts
 
 
@@ -237,8 +249,9 @@ async def default_cards(session: AsyncSession, customer_ids: Iterable[int]) -> D
     ids = list(set(customer_ids))
     if not ids:
         return {}
-    rows = await session.execute(select(Card).where(Card.customer_id.in_(ids))
-                                 .order_by(Card.customer_id, Card.is_default.desc(), Card.id.desc()))
+    rows = await session.execute(
+        select(Card).where(Card.customer_id.in_(ids)).order_by(Card.customer_id, Card.is_default.desc(), Card.id.desc())
+    )
     cards: Dict[int, CardRow] = {}
     for card in rows.scalars().all():
         cards.setdefault(card.customer_id, _card(card))

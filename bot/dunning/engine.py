@@ -42,7 +42,9 @@ class RunReport:
 
     def lines(self) -> List[str]:
         verb = "Would send" if self.dry_run else "Sent"
-        out = [f"Dunning run for {self.today.isoformat()}{' (dry run: nothing sent or changed)' if self.dry_run else ''}"]
+        out = [
+            f"Dunning run for {self.today.isoformat()}{' (dry run: nothing sent or changed)' if self.dry_run else ''}"
+        ]
         out += [f"  recovered (a previous run died after acting): {r}" for r in self.recovered]
         out += [f"  promise broken, agent told: {p}" for p in self.promises_broken]
         out += [f"  promise kept: {p}" for p in self.promises_kept]
@@ -55,13 +57,23 @@ class RunReport:
             out.append(f"  already claimed by another run: {self.taken_by_another_run}")
         if self.stopped:
             out.append(f"  {self.stopped}")
-        out.append(f"{verb} {len(self.sent)} email(s), {len(self.retries)} card retr{'y' if len(self.retries) == 1 else 'ies'}, "
-                   f"{len(self.problems) + len(self.failed)} problem(s).")
+        retries = "retry" if len(self.retries) == 1 else "retries"
+        out.append(
+            f"{verb} {len(self.sent)} email(s), {len(self.retries)} card {retries}, "
+            f"{len(self.problems) + len(self.failed)} problem(s)."
+        )
         return out
 
 
-async def recover(url: str, settings: Settings, run_id: str, now: dt.datetime, today: dt.date,
-                  gateway: PaymentGateway, customers: Scope = None) -> List[str]:
+async def recover(
+    url: str,
+    settings: Settings,
+    run_id: str,
+    now: dt.datetime,
+    today: dt.date,
+    gateway: PaymentGateway,
+    customers: Scope = None,
+) -> List[str]:
     """Finishes the claims of runs that died between acting and recording (claims.py, step 4)."""
     lease = dt.timedelta(seconds=settings.dunning_claim_lease_seconds)
     async with session_scope(url) as session:
@@ -80,7 +92,9 @@ async def recover(url: str, settings: Settings, run_id: str, now: dt.datetime, t
                 done.append(f"{claim.key}: card gone, closed as unconfirmed")
                 continue
             outcome = await retries.charge(url, gateway, run_id, claim, card, now, today)
-            done.append(f"{claim.key}: asked the gateway again, {'paid' if outcome.succeeded else outcome.decline_code}")
+            done.append(
+                f"{claim.key}: asked the gateway again, {'paid' if outcome.succeeded else outcome.decline_code}"
+            )
             continue
         async with session_scope(url) as session:
             if await claims.take_over(session, row.id, row.run_id, run_id):
@@ -89,29 +103,41 @@ async def recover(url: str, settings: Settings, run_id: str, now: dt.datetime, t
     return done
 
 
-async def plan_letters(url: str, ctx: notices.Context, hard_declines, ignore_promises=frozenset(),
-                       customers: Scope = None) -> notices.Plan:
+async def plan_letters(
+    url: str, ctx: notices.Context, hard_declines, ignore_promises=frozenset(), customers: Scope = None
+) -> notices.Plan:
     plan = notices.Plan()
     due_by = ctx.today - dt.timedelta(days=ctx.policy.earliest_day)
     async with session_scope(url) as session:
         invoices = await data.open_invoices(session, due_by, customers=customers)
         sent = await data.sent_stages(session, due_by, customers)
         by_customer = schedule.promises_by_customer(
-            [p for p in await data.active_promises(session, customers) if p.id not in ignore_promises])
+            [p for p in await data.active_promises(session, customers) if p.id not in ignore_promises]
+        )
         held = await data.held_customers(session)
         cards = await data.expiring_cards(session, ctx.today, ctx.policy.card_expiry_days, customers)
-        noticed = await claims.existing(session, [f"card-expiry:{c.id}:{c.exp_year}-{c.exp_month:02d}" for c, _ in cards])
+        noticed = await claims.existing(
+            session, [f"card-expiry:{c.id}:{c.exp_year}-{c.exp_month:02d}" for c, _ in cards]
+        )
     notices.plan_reminders(plan, ctx, invoices, sent, by_customer, held)
-    notices.plan_update_card(plan, ctx, [h for h in hard_declines
-                                         if h[0].account.id not in held])
-    notices.plan_card_expiry(plan, ctx, [(c, a) for c, a in cards
-                                         if f"card-expiry:{c.id}:{c.exp_year}-{c.exp_month:02d}" not in noticed])
+    notices.plan_update_card(plan, ctx, [h for h in hard_declines if h[0].account.id not in held])
+    notices.plan_card_expiry(
+        plan, ctx, [(c, a) for c, a in cards if f"card-expiry:{c.id}:{c.exp_year}-{c.exp_month:02d}" not in noticed]
+    )
     return plan
 
 
-async def run(now: dt.datetime, *, settings: Optional[Settings] = None, policy: Optional[Policy] = None,
-              url: Optional[str] = None, dry_run: bool = False, gateway: Optional[PaymentGateway] = None,
-              deliver=None, customers: Scope = None) -> RunReport:
+async def run(
+    now: dt.datetime,
+    *,
+    settings: Optional[Settings] = None,
+    policy: Optional[Policy] = None,
+    url: Optional[str] = None,
+    dry_run: bool = False,
+    gateway: Optional[PaymentGateway] = None,
+    deliver=None,
+    customers: Scope = None,
+) -> RunReport:
     """One run at ``now``; ``customers`` limits it to those customer ids (None: everyone)."""
     settings = settings or get_settings()
     policy = policy or policy_for(settings)

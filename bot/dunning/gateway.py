@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, Optional, Protocol, Tuple
 
-from bot.dunning.data import CardRow
+from bot.dunning.rows import CardRow
 
 TEST_CARDS: Dict[str, Tuple[str, str]] = {
     "0341": ("insufficient_funds", "soft"),
@@ -47,8 +47,9 @@ class ChargeResult:
 
 
 class PaymentGateway(Protocol):
-    async def charge(self, card: CardRow, amount: Decimal, currency: str, *, idempotency_key: str,
-                     today: dt.date) -> ChargeResult: ...
+    async def charge(
+        self, card: CardRow, amount: Decimal, currency: str, *, idempotency_key: str, today: dt.date
+    ) -> ChargeResult: ...
 
 
 class SandboxGateway:
@@ -57,8 +58,9 @@ class SandboxGateway:
     def __init__(self) -> None:
         self.charges: Dict[str, ChargeResult] = {}  # by idempotency key, as a provider keeps them
 
-    async def charge(self, card: CardRow, amount: Decimal, currency: str, *, idempotency_key: str,
-                     today: dt.date) -> ChargeResult:
+    async def charge(
+        self, card: CardRow, amount: Decimal, currency: str, *, idempotency_key: str, today: dt.date
+    ) -> ChargeResult:
         if amount <= 0:
             raise ValueError(f"cannot charge {amount} {currency}")
         if idempotency_key in self.charges:

@@ -131,13 +131,13 @@ class _Reader:
         try:
             return dt.time.fromisoformat(str(value))
         except ValueError:
-            raise self.fail(where, f"expected a time like \"20:00\", got {value!r}") from None
+            raise self.fail(where, f'expected a time like "20:00", got {value!r}') from None
 
     def money(self, value: Any, where: str) -> Decimal:
         try:
             amount = Decimal(str(value))
         except InvalidOperation:
-            raise self.fail(where, f"expected an amount like \"25.00\", got {value!r}") from None
+            raise self.fail(where, f'expected an amount like "25.00", got {value!r}') from None
         if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
             raise self.fail(where, f"expected an amount of 0 or more with at most two decimals, got {value!r}")
         return amount.quantize(Decimal("0.01"))
@@ -175,28 +175,34 @@ def _stages(read: _Reader, raw: Any, templates: Path) -> Tuple[Stage, ...]:
         channel = item.get("channel", "email")
         if channel not in CHANNELS:
             raise read.fail(f"{where}.channel", f"{channel!r} is not supported (supported: {', '.join(CHANNELS)})")
-        stages.append(Stage(
-            name=name,
-            day=read.integer(item["day"], f"{where}.day"),
-            template=read.template(item["template"], f"{where}.template", templates),
-            subject=read.subject(item["subject"], f"{where}.subject"),
-            channel=channel,
-            adds_fee=read.flag(item.get("adds_fee", False), f"{where}.adds_fee"),
-            hand_to_person=read.flag(item.get("hand_to_person", False), f"{where}.hand_to_person"),
-        ))
+        stages.append(
+            Stage(
+                name=name,
+                day=read.integer(item["day"], f"{where}.day"),
+                template=read.template(item["template"], f"{where}.template", templates),
+                subject=read.subject(item["subject"], f"{where}.subject"),
+                channel=channel,
+                adds_fee=read.flag(item.get("adds_fee", False), f"{where}.adds_fee"),
+                hand_to_person=read.flag(item.get("hand_to_person", False), f"{where}.hand_to_person"),
+            )
+        )
     for index in range(1, len(stages)):
         if stages[index].name in [s.name for s in stages[:index]]:
             raise read.fail(f"stages[{index}].name", f"stage {stages[index].name!r} appears twice")
         if stages[index].day <= stages[index - 1].day:
-            raise read.fail(f"stages[{index}].day", f"day {stages[index].day} must come after "
-                            f"{stages[index - 1].name!r} (day {stages[index - 1].day}); list stages in order")
+            raise read.fail(
+                f"stages[{index}].day",
+                f"day {stages[index].day} must come after "
+                f"{stages[index - 1].name!r} (day {stages[index - 1].day}); list stages in order",
+            )
     return tuple(stages)
 
 
 def parse_policy(data: Any, source: str = "<policy>", base: Optional[Path] = None) -> Policy:
     read = _Reader(source)
-    data = read.mapping(data, "top level",
-                        ("stages", "late_fee", "quiet_hours", "retries", "card_expiry", "templates_dir"))
+    data = read.mapping(
+        data, "top level", ("stages", "late_fee", "quiet_hours", "retries", "card_expiry", "templates_dir")
+    )
     templates = DEFAULT_TEMPLATES
     if "templates_dir" in data:
         templates = (base or Path.cwd()) / read.text(data["templates_dir"], "templates_dir")
@@ -210,12 +216,15 @@ def parse_policy(data: Any, source: str = "<policy>", base: Optional[Path] = Non
     quiet = None
     if data.get("quiet_hours") is not None:
         raw = read.mapping(data["quiet_hours"], "quiet_hours", ("start", "end"))
-        quiet = QuietHours(read.time(raw.get("start"), "quiet_hours.start"), read.time(raw.get("end"), "quiet_hours.end"))
+        quiet = QuietHours(
+            read.time(raw.get("start"), "quiet_hours.start"), read.time(raw.get("end"), "quiet_hours.end")
+        )
         if quiet.start == quiet.end:
             raise read.fail("quiet_hours", "start and end are the same time")
 
-    retries = read.mapping(data.get("retries") or {}, "retries",
-                           ("soft_decline_days", "update_card_template", "update_card_subject"))
+    retries = read.mapping(
+        data.get("retries") or {}, "retries", ("soft_decline_days", "update_card_template", "update_card_subject")
+    )
     days = retries.get("soft_decline_days", [])
     if not isinstance(days, list):
         raise read.fail("retries.soft_decline_days", "expected a list of days, e.g. [1, 3, 5]")
@@ -229,10 +238,12 @@ def parse_policy(data: Any, source: str = "<policy>", base: Optional[Path] = Non
         late_fee=late_fee,
         quiet_hours=quiet,
         soft_retry_days=tuple(days),
-        update_card_template=read.template(retries.get("update_card_template", "update_card"),
-                                           "retries.update_card_template", templates),
-        update_card_subject=read.subject(retries.get("update_card_subject", "Please update your card"),
-                                         "retries.update_card_subject"),
+        update_card_template=read.template(
+            retries.get("update_card_template", "update_card"), "retries.update_card_template", templates
+        ),
+        update_card_subject=read.subject(
+            retries.get("update_card_subject", "Please update your card"), "retries.update_card_subject"
+        ),
         card_expiry_days=read.integer(expiry.get("days_before", 30), "card_expiry.days_before", minimum=1),
         card_expiry_template=read.template(expiry.get("template", "card_expiry"), "card_expiry.template", templates),
         card_expiry_subject=read.subject(expiry.get("subject", "Your card expires soon"), "card_expiry.subject"),

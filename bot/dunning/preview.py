@@ -19,8 +19,16 @@ class PreviewError(ValueError):
     """No such invoice or stage, or the letter cannot be rendered."""
 
 
-async def preview(number: str, stage_name: str, now: dt.datetime, policy: Policy, *, html: bool = False,
-                  settings=None, url: Optional[str] = None) -> str:
+async def preview(
+    number: str,
+    stage_name: str,
+    now: dt.datetime,
+    policy: Policy,
+    *,
+    html: bool = False,
+    settings=None,
+    url: Optional[str] = None,
+) -> str:
     settings = settings or get_settings()
     normalized = normalize_invoice_number(number)
     if normalized is None:

@@ -25,8 +25,9 @@ def _reminder_insert(session: AsyncSession):
     return module.insert(Reminder).on_conflict_do_nothing(index_elements=["invoice_id", "stage"])
 
 
-async def record_sent(session: AsyncSession, run_id: str, sent: Sequence[Claim], sent_at: dt.datetime,
-                      state: str = "done") -> None:
+async def record_sent(
+    session: AsyncSession, run_id: str, sent: Sequence[Claim], sent_at: dt.datetime, state: str = "done"
+) -> None:
     """Marks the claims done and records their reminders, fees and hand-overs."""
     if not sent:
         return
@@ -34,22 +35,45 @@ async def record_sent(session: AsyncSession, run_id: str, sent: Sequence[Claim],
     reminders = [c for c in sent if c.kind == "reminder"]
     if reminders:
         # The Reminder row is what the bot and the console read ("why did I get a reminder").
-        await session.execute(_reminder_insert(session), [
-            {"invoice_id": c.invoice_id, "stage": c.stage, "channel": c.detail.get("channel", "email"),
-             "sent_at": sent_at, "message_id": c.message_id} for c in reminders])
+        await session.execute(
+            _reminder_insert(session),
+            [
+                {
+                    "invoice_id": c.invoice_id,
+                    "stage": c.stage,
+                    "channel": c.detail.get("channel", "email"),
+                    "sent_at": sent_at,
+                    "message_id": c.message_id,
+                }
+                for c in reminders
+            ],
+        )
     for c in reminders:
         if c.detail.get("fee"):
             fee = Decimal(c.detail["fee"])
             # Set, not add: recording the same letter twice cannot charge the fee twice.
             await session.execute(
-                update(Invoice).where(Invoice.id == c.invoice_id, Invoice.late_fee < fee)
-                .values(late_fee=fee).execution_options(synchronize_session=False))
+                update(Invoice)
+                .where(Invoice.id == c.invoice_id, Invoice.late_fee < fee)
+                .values(late_fee=fee)
+                .execution_options(synchronize_session=False)
+            )
         if c.detail.get("hand_to_person"):
             await alerts.alert_agents(
-                session, customer_id=c.customer_id, invoice_number=c.detail["invoice_number"],
-                reason=alerts.COLLECTIONS, now=sent_at,
-                note=(f"Dunning: invoice {c.detail['invoice_number']} reached the {c.stage} stage "
-                      f"({c.detail.get('days_overdue')} days overdue, {c.detail.get('amount_due')} due). "
-                      "The customer was told a person will contact them; reminders pause while you hold this."),
-                summary={"invoice": c.detail["invoice_number"], "stage": c.stage,
-                         "amount_due": c.detail.get("amount_due"), "days_overdue": c.detail.get("days_overdue")})
+                session,
+                customer_id=c.customer_id,
+                invoice_number=c.detail["invoice_number"],
+                reason=alerts.COLLECTIONS,
+                now=sent_at,
+                note=(
+                    f"Dunning: invoice {c.detail['invoice_number']} reached the {c.stage} stage "
+                    f"({c.detail.get('days_overdue')} days overdue, {c.detail.get('amount_due')} due). "
+                    "The customer was told a person will contact them; reminders pause while you hold this."
+                ),
+                summary={
+                    "invoice": c.detail["invoice_number"],
+                    "stage": c.stage,
+                    "amount_due": c.detail.get("amount_due"),
+                    "days_overdue": c.detail.get("days_overdue"),
+                },
+            )

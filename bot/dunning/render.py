@@ -19,7 +19,7 @@ from typing import Any, Dict, Optional
 import jinja2
 
 from bot.accounts.views import amount_due, days_overdue
-from bot.dunning.data import CardRow, OpenInvoice
+from bot.dunning.rows import CardRow, OpenInvoice
 from bot.email import compose
 from bot.nlu.amounts import format_money
 
@@ -76,8 +76,9 @@ def render(templates_dir: Path, template: str, subject: str, context: Dict[str, 
     except jinja2.TemplateNotFound as exc:
         raise TemplateProblem(f"template {exc.name} not found in {templates_dir}") from exc
     except jinja2.UndefinedError as exc:
-        raise TemplateProblem(f"{current} (template {template!r}) uses a value the engine does not provide: "
-                              f"{exc.message}") from exc
+        raise TemplateProblem(
+            f"{current} (template {template!r}) uses a value the engine does not provide: {exc.message}"
+        ) from exc
     except jinja2.TemplateError as exc:
         raise TemplateProblem(f"{current} (template {template!r}) is broken: {exc}") from exc
     return Rendered(rendered_subject, text, html)
@@ -85,13 +86,18 @@ def render(templates_dir: Path, template: str, subject: str, context: Dict[str, 
 
 def company_context(settings) -> Dict[str, Any]:
     return {
-        "company": {"name": settings.company_name, "support_email": settings.support_email,
-                    "support_phone": settings.support_phone},
+        "company": {
+            "name": settings.company_name,
+            "support_email": settings.support_email,
+            "support_phone": settings.support_phone,
+        },
         "card_update_link": settings.card_update_link,
     }
 
 
-def invoice_context(invoice: OpenInvoice, today: dt.date, settings, added_fee: Optional[Decimal] = None) -> Dict[str, Any]:
+def invoice_context(
+    invoice: OpenInvoice, today: dt.date, settings, added_fee: Optional[Decimal] = None
+) -> Dict[str, Any]:
     """The invoice as the letter shows it; ``added_fee`` is the fee this letter adds."""
     fee = invoice.late_fee
     if added_fee is not None and added_fee > fee:
@@ -100,8 +106,12 @@ def invoice_context(invoice: OpenInvoice, today: dt.date, settings, added_fee: O
     money = functools.partial(format_money, currency=invoice.currency)
     account = invoice.account
     return {
-        "customer": {"name": account.name, "first_name": account.name.split()[0],
-                     "account_number": account.account_number, "email": account.email},
+        "customer": {
+            "name": account.name,
+            "first_name": account.name.split()[0],
+            "account_number": account.account_number,
+            "email": account.email,
+        },
         "invoice": {
             "number": invoice.number,
             "description": invoice.description,
@@ -124,8 +134,9 @@ def invoice_context(invoice: OpenInvoice, today: dt.date, settings, added_fee: O
 
 def card_context(card: CardRow) -> Dict[str, Any]:
     brand = {"amex": "American Express", "mastercard": "Mastercard", "visa": "Visa"}.get(card.brand, card.brand.title())
-    return {"card": {"brand": brand, "last4": card.last4,
-                     "expiry": f"{dt.date(card.exp_year, card.exp_month, 1):%B %Y}"}}
+    return {
+        "card": {"brand": brand, "last4": card.last4, "expiry": f"{dt.date(card.exp_year, card.exp_month, 1):%B %Y}"}
+    }
 
 
 def compose_email(settings, to: str, rendered: Rendered, key: str, thread: Optional[str] = None) -> EmailMessage:

@@ -36,25 +36,44 @@ class RetryResult:
 async def _record(url: str, run_id: str, claim: Claim, outcome: ChargeResult, now: dt.datetime) -> None:
     amount = Decimal(claim.detail["amount"])
     async with session_scope(url) as session:
-        session.add(PaymentAttempt(
-            invoice_id=claim.invoice_id, card_id=claim.detail["card_id"], attempted_at=now, amount=amount,
-            outcome="succeeded" if outcome.succeeded else "declined",
-            decline_code=outcome.decline_code, decline_type=outcome.decline_type))
+        session.add(
+            PaymentAttempt(
+                invoice_id=claim.invoice_id,
+                card_id=claim.detail["card_id"],
+                attempted_at=now,
+                amount=amount,
+                outcome="succeeded" if outcome.succeeded else "declined",
+                decline_code=outcome.decline_code,
+                decline_type=outcome.decline_type,
+            )
+        )
         if outcome.succeeded:
-            session.add(Payment(invoice_id=claim.invoice_id, amount=amount, currency=claim.detail["currency"],
-                                paid_at=now, method="card"))
+            session.add(
+                Payment(
+                    invoice_id=claim.invoice_id,
+                    amount=amount,
+                    currency=claim.detail["currency"],
+                    paid_at=now,
+                    method="card",
+                )
+            )
             await session.execute(
-                update(Invoice).where(Invoice.id == claim.invoice_id, Invoice.status == "open")
-                .values(status="paid", paid_on=now.date()).execution_options(synchronize_session=False))
+                update(Invoice)
+                .where(Invoice.id == claim.invoice_id, Invoice.status == "open")
+                .values(status="paid", paid_on=now.date())
+                .execution_options(synchronize_session=False)
+            )
         await claims.finish(session, run_id, [claim.key], now)
 
 
-async def charge(url: str, gateway: PaymentGateway, run_id: str, claim: Claim, card: data.CardRow,
-                 now: dt.datetime, today: dt.date) -> ChargeResult:
+async def charge(
+    url: str, gateway: PaymentGateway, run_id: str, claim: Claim, card: data.CardRow, now: dt.datetime, today: dt.date
+) -> ChargeResult:
     """Charges a claimed retry and records the outcome; releases the claim if the gateway fails."""
     try:
-        outcome = await gateway.charge(card, Decimal(claim.detail["amount"]), claim.detail["currency"],
-                                       idempotency_key=claim.key, today=today)
+        outcome = await gateway.charge(
+            card, Decimal(claim.detail["amount"]), claim.detail["currency"], idempotency_key=claim.key, today=today
+        )
     except Exception:
         async with session_scope(url) as session:
             await claims.release(session, run_id, [claim.key])
@@ -63,8 +82,16 @@ async def charge(url: str, gateway: PaymentGateway, run_id: str, claim: Claim, c
     return outcome
 
 
-async def run_retries(url: str, policy: Policy, gateway: PaymentGateway, run_id: str, now: dt.datetime,
-                      today: dt.date, dry_run: bool, customers: data.Scope = None) -> RetryResult:
+async def run_retries(
+    url: str,
+    policy: Policy,
+    gateway: PaymentGateway,
+    run_id: str,
+    now: dt.datetime,
+    today: dt.date,
+    dry_run: bool,
+    customers: data.Scope = None,
+) -> RetryResult:
     result = RetryResult()
     async with session_scope(url) as session:
         attempts = await data.attempts_on_open_invoices(session, customers)
@@ -76,8 +103,9 @@ async def run_retries(url: str, policy: Policy, gateway: PaymentGateway, run_id:
         declined_cards = await data.cards_by_id(session, [a.card_id for a in hard.values() if a and a.card_id])
         promises = schedule.promises_by_customer(await data.active_promises(session, customers))
         held = await data.held_customers(session)
-        done = await claims.existing(session, [f"update-card:{invoices[i].number}:{a.id}"
-                                               for i, a in hard.items() if a and i in invoices])
+        done = await claims.existing(
+            session, [f"update-card:{invoices[i].number}:{a.id}" for i, a in hard.items() if a and i in invoices]
+        )
     for invoice_id, attempt in hard.items():
         invoice = invoices.get(invoice_id)
         card = declined_cards.get(attempt.card_id) if attempt else None
@@ -98,8 +126,15 @@ async def run_retries(url: str, policy: Policy, gateway: PaymentGateway, run_id:
         if dry_run:
             result.planned.append(label)
             continue
-        claim = Claim(f"retry:{invoice.number}:{number}", "retry", invoice.account.id, invoice.id, None, None,
-                      {"amount": str(invoice.amount_due), "currency": invoice.currency, "card_id": card.id})
+        claim = Claim(
+            f"retry:{invoice.number}:{number}",
+            "retry",
+            invoice.account.id,
+            invoice.id,
+            None,
+            None,
+            {"amount": str(invoice.amount_due), "currency": invoice.currency, "card_id": card.id},
+        )
         async with session_scope(url) as session:
             if claim.key not in await claims.claim(session, run_id, [claim], now):
                 continue  # another run has it

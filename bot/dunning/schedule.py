@@ -9,8 +9,8 @@ import datetime as dt
 from typing import Collection, Dict, List, Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.dunning.data import AttemptRow, OpenInvoice, PromiseRow
 from bot.dunning.policy import Policy, Stage
+from bot.dunning.rows import AttemptRow, OpenInvoice, PromiseRow
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -41,8 +41,9 @@ def promise_covers(promise: PromiseRow, invoice: OpenInvoice) -> bool:
     return promise.customer_id == invoice.account.id and promise.invoice_id in (None, invoice.id)
 
 
-def hold_reason(invoice: OpenInvoice, today: dt.date, promises: Sequence[PromiseRow],
-                held_customers: Collection[int]) -> Optional[str]:
+def hold_reason(
+    invoice: OpenInvoice, today: dt.date, promises: Sequence[PromiseRow], held_customers: Collection[int]
+) -> Optional[str]:
     """Why no reminder goes out for this invoice now (stops first, then pauses); None to go ahead."""
     account = invoice.account
     if invoice.amount_due <= 0:
@@ -94,8 +95,10 @@ def retry_number_due(policy: Policy, attempts: Sequence[AttemptRow], now: dt.dat
     number = len(declines)  # retries made so far: number - 1
     if number > len(policy.soft_retry_days):
         return None
-    due_at = max(aware(declines[0].attempted_at) + dt.timedelta(days=policy.soft_retry_days[number - 1]),
-                 aware(declines[-1].attempted_at) + dt.timedelta(days=1))
+    due_at = max(
+        aware(declines[0].attempted_at) + dt.timedelta(days=policy.soft_retry_days[number - 1]),
+        aware(declines[-1].attempted_at) + dt.timedelta(days=1),
+    )
     return number if aware(now) >= due_at else None
 
 

@@ -49,12 +49,19 @@ async def _bounded(limit: int, items: Sequence, work: Callable[[object], Awaitab
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def send_letters(url: str, settings, run_id: str, letters: Sequence[Outgoing], now: dt.datetime,
-                       deliver: Deliver = None, batch: int = 200) -> SendResult:
+async def send_letters(
+    url: str,
+    settings,
+    run_id: str,
+    letters: Sequence[Outgoing],
+    now: dt.datetime,
+    deliver: Deliver = None,
+    batch: int = 200,
+) -> SendResult:
     deliver = deliver or transport.deliver
     result = SendResult()
     for start in range(0, len(letters), batch):
-        chunk = letters[start:start + batch]
+        chunk = letters[start : start + batch]
         async with session_scope(url) as session:
             won = await claims.claim(session, run_id, [o.claim for o in chunk], now)
         mine = [o for o in chunk if o.claim.key in won]
@@ -63,7 +70,12 @@ async def send_letters(url: str, settings, run_id: str, letters: Sequence[Outgoi
         failed: List[Outgoing] = []
         stop = asyncio.Event()
 
-        async def one(letter: Outgoing) -> None:
+        async def one(
+            letter: Outgoing,
+            stop: asyncio.Event = stop,
+            failed: List[Outgoing] = failed,
+            delivered: List[Outgoing] = delivered,
+        ) -> None:
             if stop.is_set():
                 failed.append(letter)  # never tried: give the claim back
                 return

@@ -77,15 +77,15 @@ def read_body(msg, problems: List[str], max_text_chars: int):
         attachments = attachments[:200]
 
     if any(t.strip() for t in plain):
-        return _clean_text("\n\n".join(t.strip("\n") for t in plain)), "plain", attachments
+        return clean_text("\n\n".join(t.strip("\n") for t in plain)), "plain", attachments
     if any(t.strip() for t in html):
         limit = max(200_000, 10 * max_text_chars)
         joined = "\n".join(html)
         if len(joined) > limit:
             joined = joined[:limit]
-        return _clean_text(html_to_text(joined)), "html", attachments
+        return clean_text(html_to_text(joined)), "html", attachments
     if raw_fallback:
-        return _clean_text(raw_fallback), "raw", attachments
+        return clean_text(raw_fallback), "raw", attachments
     return "", "none", attachments
 
 
@@ -132,7 +132,8 @@ def _size(part) -> int:
         return 0
 
 
-def _clean_text(text: str) -> str:
+def clean_text(text: str) -> str:
+    """Line endings unified, control characters and trailing blanks dropped, at most one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL_RE.sub("", text)
     text = re.sub(r"[ \t]+\n", "\n", text)

@@ -27,56 +27,96 @@ HARD_REASONS = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"}
 # dead. Refusals of *our* mail (blocklists, spam filters, authentication, rate limits, our sender
 # address) never add up against a customer's address: they would mark everyone at once.
 # "filtered" is a "user unknown" we could not confirm (see ``settle``): repeated, it is as telling.
-ADDRESS_REASONS = HARD_REASONS | {"filtered", "mailboxfull", "suspend", "expired", "networkerror", "onhold", "undefined"}
+ADDRESS_REASONS = HARD_REASONS | {
+    "filtered",
+    "mailboxfull",
+    "suspend",
+    "expired",
+    "networkerror",
+    "onhold",
+    "undefined",
+}
 # Reasons that are about a recipient, which a refusal before RCPT TO cannot be.
-_ABOUT_RECIPIENT = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept", "mailboxfull", "suspend", "filtered"})
+_ABOUT_RECIPIENT = frozenset(
+    {"userunknown", "hostunknown", "hasmoved", "notaccept", "mailboxfull", "suspend", "filtered"}
+)
 
 # (reason, phrases): checked in this order.
 _REASON_PHRASES: Tuple[Tuple[str, str], ...] = (
-    ("mailboxfull", r"mailbox (is )?full|over ?quota|quota (exceeded|full)|exceeded (the |his |her )?(storage|quota)"
-                    r"|insufficient (disk )?(space|storage)|mailbox size limit|out of storage|storage (space )?(is )?full"
-                    r"|user.{0,20}is over (the )?quota|full mailbox|disk quota"),
+    (
+        "mailboxfull",
+        r"mailbox (is )?full|over ?quota|quota (exceeded|full)|exceeded (the |his |her )?(storage|quota)"
+        r"|insufficient (disk )?(space|storage)|mailbox size limit|out of storage|storage (space )?(is )?full"
+        r"|user.{0,20}is over (the )?quota|full mailbox|disk quota",
+    ),
     ("exceedlimit", r"message (size )?exceeds|message too (big|large)|size limit|exceeds (the )?(maximum|fixed)"),
-    ("toomanyconn", r"too many (connections|concurrent|sessions|recipients)|rate limit|ratelimit|try again later"
-                    r"|sending rate|receiving mail at a rate|temporarily deferred|throttl"),
+    (
+        "toomanyconn",
+        r"too many (connections|concurrent|sessions|recipients)|rate limit|ratelimit|try again later"
+        r"|sending rate|receiving mail at a rate|temporarily deferred|throttl",
+    ),
     # A hedged "may not exist, or you may not have permission to post" (Google Groups) is no verdict
     # on the address: the sender may not post there.
-    ("rejected", r"(may|might) not have permission|permission to post|not allowed to post"
-                 r"|sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|rejected|must)"
-                 r"|mail from .{0,40}(rejected|refused)|envelope sender"),
+    (
+        "rejected",
+        r"(may|might) not have permission|permission to post|not allowed to post"
+        r"|sender address rejected|domain of sender|sender (domain|address) (is )?(invalid|unknown|rejected|must)"
+        r"|mail from .{0,40}(rejected|refused)|envelope sender",
+    ),
     ("onhold", r"\bon hold\b"),
-    ("suspend", r"(account|mailbox|user|address)( has been| is)? (disabled|suspended|inactive|deactivated|locked|blocked)"
-                r"|disabled (recipient|account|mailbox|user|address)"
-                r"|suspended|inactive (account|user|mailbox)|not active|mailbox (is )?disabled|account (is )?closed"
-                r"|is out of service|temporarily (disabled|unavailable)"),
+    (
+        "suspend",
+        r"(account|mailbox|user|address)( has been| is)? (disabled|suspended|inactive|deactivated|locked|blocked)"
+        r"|disabled (recipient|account|mailbox|user|address)"
+        r"|suspended|inactive (account|user|mailbox)|not active|mailbox (is )?disabled|account (is )?closed"
+        r"|is out of service|temporarily (disabled|unavailable)",
+    ),
     ("spamdetected", r"\bspam\b|junk mail|unsolicited|bulk mail|content (was )?rejected"),
     ("virusdetected", r"virus|malware|infected"),
-    ("authfailure", r"authentication checks|\bspf\b|\bdkim\b|\bdmarc\b|unauthenticated|authentication (failed|required)|sender policy"),
-    ("requireptr", r"reverse (dns|lookup)|\bptr\b|no (valid )?rdns|cannot find your hostname|hostname (does not|doesn'?t) resolve"
-                   r"|client host rejected: cannot find"),
+    (
+        "authfailure",
+        r"authentication checks|\bspf\b|\bdkim\b|\bdmarc\b|unauthenticated|authentication (failed|required)|sender policy",
+    ),
+    (
+        "requireptr",
+        r"reverse (dns|lookup)|\bptr\b|no (valid )?rdns|cannot find your hostname|hostname (does not|doesn'?t) resolve"
+        r"|client host rejected: cannot find",
+    ),
     ("userunknown", r"recipient address rejected: access denied"),  # Office 365 directory-based edge blocking
-    ("blocked", r"(black|block|deny|spam)[ -]?list|listed (in|on|at|by) (an? )?(rbl|dnsbl|spamhaus|spamcop|barracuda|sorbs)|\bblocked\b|\bdenied\b|\brbl\b|spamhaus|reputation"
-                r"|not allowed to send|access denied|connection refused|refused to talk"),
+    (
+        "blocked",
+        r"(black|block|deny|spam)[ -]?list|listed (in|on|at|by) (an? )?(rbl|dnsbl|spamhaus|spamcop|barracuda|sorbs)|\bblocked\b|\bdenied\b|\brbl\b|spamhaus|reputation"
+        r"|not allowed to send|access denied|connection refused|refused to talk",
+    ),
     ("securityerror", r"\btls\b|starttls|encryption|certificate|security polic"),
     ("policyviolation", r"\bpolicy\b|not permitted|prohibited|not authorized"),
     ("norelaying", r"relay(ing)? (access )?(denied|not permitted|prohibited)|unable to relay|we do not relay"),
     ("hasmoved", r"has (been )?moved|moved to|no longer (at|available at)|new address"),
     ("notaccept", r"does not accept (any )?mail|null mx|accepts no mail|not accept(ing)? (e-?mail|mail|messages)"),
-    ("hostunknown", r"host (or domain name )?(not found|unknown)|host \S+ not found|dns lookup failure|invalid domain"
-                    r"|couldn'?t find a mail exchanger|domain (is )?not reachable|unknown host|domain (name )?not found|no such domain"
-                    r"|unrouteable (mail )?domain|domain (does not|doesn'?t) exist|name or service not known|nxdomain"
-                    r"|host name lookup fail|no mx|dns error|name server|unknown domain|domain (is )?(invalid|unknown)"
-                    r"|illegal host|hostname lookup"),
-    ("userunknown", r"user(name)? unknown|unknown (user|recipient|address|local|mailbox|alias)|no such (user|mailbox|recipient|address|account|person|local)"
-                    r"|(user|recipient|mailbox|address|account|addressee) (was )?not found|(mailbox|recipient|user|address|account)"
-                    r" (does not|doesn'?t|did not) exist|does not exist|not exist|invalid (recipient|mailbox|address|user)"
-                    r"|no mailbox|not a valid (user|mailbox|recipient)|bad destination mailbox|recipnotfound|addressee unknown"
-                    r"|not (listed|found) in (the )?(domino |public )?(directory|name)|name is not recognized|invalid (final )?(delivery )?userid|no (such )?account|unrouteable address|undeliverable address"
-                    r"|not our customer|unknown or illegal alias|user (is )?invalid|no valid recipient"
-                    r"|mailbox unavailable|mailbox not available|not a known user|no one here|is not a valid|doesn'?t have an? .{1,40} account"
-                    r"|could(n'?t| not) be found|invalid address|unknown in (virtual|local|relay)"),
-    ("expired", r"delayed|not yet been delivered|will (continue|keep) (trying|to try)|still trying|retry time|timed? ?out"
-                r"|gave up|given up|giving up|expired|too long|could not be delivered for|cannot send message for"),
+    (
+        "hostunknown",
+        r"host (or domain name )?(not found|unknown)|host \S+ not found|dns lookup failure|invalid domain"
+        r"|couldn'?t find a mail exchanger|domain (is )?not reachable|unknown host|domain (name )?not found|no such domain"
+        r"|unrouteable (mail )?domain|domain (does not|doesn'?t) exist|name or service not known|nxdomain"
+        r"|host name lookup fail|no mx|dns error|name server|unknown domain|domain (is )?(invalid|unknown)"
+        r"|illegal host|hostname lookup",
+    ),
+    (
+        "userunknown",
+        r"user(name)? unknown|unknown (user|recipient|address|local|mailbox|alias)|no such (user|mailbox|recipient|address|account|person|local)"
+        r"|(user|recipient|mailbox|address|account|addressee) (was )?not found|(mailbox|recipient|user|address|account)"
+        r" (does not|doesn'?t|did not) exist|does not exist|not exist|invalid (recipient|mailbox|address|user)"
+        r"|no mailbox|not a valid (user|mailbox|recipient)|bad destination mailbox|recipnotfound|addressee unknown"
+        r"|not (listed|found) in (the )?(domino |public )?(directory|name)|name is not recognized|invalid (final )?(delivery )?userid|no (such )?account|unrouteable address|undeliverable address"
+        r"|not our customer|unknown or illegal alias|user (is )?invalid|no valid recipient"
+        r"|mailbox unavailable|mailbox not available|not a known user|no one here|is not a valid|doesn'?t have an? .{1,40} account"
+        r"|could(n'?t| not) be found|invalid address|unknown in (virtual|local|relay)",
+    ),
+    (
+        "expired",
+        r"delayed|not yet been delivered|will (continue|keep) (trying|to try)|still trying|retry time|timed? ?out"
+        r"|gave up|given up|giving up|expired|too long|could not be delivered for|cannot send message for",
+    ),
     ("networkerror", r"connection (reset|closed|lost)|network|unreachable|no route|lost connection"),
     ("systemerror", r"system (error|config)|internal error|local configuration|mail loop|loop detected|too many hops"),
 )

@@ -12,18 +12,32 @@ from typing import List, Optional
 
 from bot.email import report_text as rt
 from bot.email import smtp_command
-from bot.email.bounce_model import STATUS_RE, Bounce, BouncedRecipient, one_line, original_message_id, status_in, words_about
+from bot.email.bounce_model import (
+    STATUS_RE,
+    Bounce,
+    BouncedRecipient,
+    one_line,
+    original_message_id,
+    status_in,
+    words_about,
+)
 from bot.email.bounce_reasons import reason_for, settle
 
 _ROBOT_LOCAL = re.compile(
     r"^(mailer[-_]?daemon|mail[-_.]?daemon|postmaster|post_master|poostmaster|mail\.delivery\.system|mailer|mail-?router"
-    r"|mailadmin|mmdf|smtp|root|abuse|no-?reply|noreply|bounces?|bounce-.*|mailer-.*)$", re.IGNORECASE)
-_ROBOT_NAME = re.compile(r"mailer-daemon|mail delivery|postmaster|mail system|delivery (status|subsystem)", re.IGNORECASE)
+    r"|mailadmin|mmdf|smtp|root|abuse|no-?reply|noreply|bounces?|bounce-.*|mailer-.*)$",
+    re.IGNORECASE,
+)
+_ROBOT_NAME = re.compile(
+    r"mailer-daemon|mail delivery|postmaster|mail system|delivery (status|subsystem)", re.IGNORECASE
+)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered|delivery status|delivery (has )?fail|failure (notice|delivery)|delivery failure|mail delivery"
     r"|returned mail|returned to sender|could not be delivered|not delivered|delivery notification|delivery problem"
     r"|mail system error|failed delivery|non.?delivery|\bdelayed\b|warning: message|nondeliverable|rejected|error sending"
-    r"|delivery report|problem with your (mail|message)|message you sent|unzustellbar|non remis|no entregado", re.IGNORECASE)
+    r"|delivery report|problem with your (mail|message)|message you sent|unzustellbar|non remis|no entregado",
+    re.IGNORECASE,
+)
 _FAILURE_WORDS = re.compile(
     r"could not be delivered|couldn'?t be delivered|not be delivered|wasn'?t able to deliver|unable to deliver"
     r"|delivery (to the following|has failed|failed|failure|of your message)|failed permanently|permanent (fatal )?error"
@@ -31,10 +45,17 @@ _FAILURE_WORDS = re.compile(
     r"|has not (yet )?been delivered|undeliverable|user unknown|no such (user|mailbox|domain)|delivery is delayed"
     r"|message (could not|cannot) be|following (address|recipient)|returned to (the )?sender|delivery problem"
     r"|will (keep|continue) trying|could not deliver|not accepted|rejected|mailbox (is )?full|host unknown"
-    r"|temporary (failure|error)|giving up|delivery attempts|message was not sent|there was an error", re.IGNORECASE)
-_DELAY_WORDS = re.compile(r"\bdelay(ed)?\b|warning|will (keep|continue) (trying|to try)|still trying|not yet been delivered"
-                          r"|will be retried|retrying", re.IGNORECASE)
-_NOT_RECIPIENT_LOCAL = re.compile(r"^(mailer-?daemon|postmaster|abuse|root|no-?reply|noreply|hostmaster|webmaster)$", re.I)
+    r"|temporary (failure|error)|giving up|delivery attempts|message was not sent|there was an error",
+    re.IGNORECASE,
+)
+_DELAY_WORDS = re.compile(
+    r"\bdelay(ed)?\b|warning|will (keep|continue) (trying|to try)|still trying|not yet been delivered"
+    r"|will be retried|retrying",
+    re.IGNORECASE,
+)
+_NOT_RECIPIENT_LOCAL = re.compile(
+    r"^(mailer-?daemon|postmaster|abuse|root|no-?reply|noreply|hostmaster|webmaster)$", re.I
+)
 
 
 def looks_like_report(msg) -> bool:
@@ -44,14 +65,20 @@ def looks_like_report(msg) -> bool:
     if msg.get("x-failed-recipients"):
         return True
     name, sender = email.utils.parseaddr(str(msg.get("from", "")))
-    robot = (bool(sender) and _ROBOT_LOCAL.match(sender.split("@")[0]) is not None) or bool(_ROBOT_NAME.search(name)) \
-        or not sender or re.sub(r"\s", "", str(msg.get("return-path", "x"))) == "<>"
+    robot = (
+        (bool(sender) and _ROBOT_LOCAL.match(sender.split("@")[0]) is not None)
+        or bool(_ROBOT_NAME.search(name))
+        or not sender
+        or re.sub(r"\s", "", str(msg.get("return-path", "x"))) == "<>"
+    )
     words = rt.server_words(msg)[:20_000]
     subject = bool(_BOUNCE_SUBJECT.search(str(msg.get("subject", ""))))
     wording = bool(_FAILURE_WORDS.search(words))
     if robot:
         return subject or wording
-    traces = bool(STATUS_RE.search(words) or smtp_command.REPLY_CODE.search(words)) and rt.returned_headers(msg) is not None
+    traces = (
+        bool(STATUS_RE.search(words) or smtp_command.REPLY_CODE.search(words)) and rt.returned_headers(msg) is not None
+    )
     return subject and wording and traces
 
 
@@ -84,15 +111,24 @@ def bounce_from_text(msg) -> Optional[Bounce]:
         reason = reason_for(about, status)
         if reason == "undefined":
             reason = reason_for(subject + "\n" + words, status)
-        reason = settle(reason, status=status, command=smtp_command.refused_at(about) or smtp_command.refused_at(words),
-                        remote_reply=smtp_command.quotes_reply(about))
-        action = "delayed" if delayed or (status or "").startswith("4") and _DELAY_WORDS.search(subject + words) else "failed"
+        reason = settle(
+            reason,
+            status=status,
+            command=smtp_command.refused_at(about) or smtp_command.refused_at(words),
+            remote_reply=smtp_command.quotes_reply(about),
+        )
+        action = (
+            "delayed"
+            if delayed or (status or "").startswith("4") and _DELAY_WORDS.search(subject + words)
+            else "failed"
+        )
         recipients.append(BouncedRecipient(address, action, status, one_line(_diagnostic(about) or about), reason))
     problems = ["not a standard delivery status notification; recognised from its wording"]
     if not certain:
         problems.append("no failed recipient named; taken from the returned message")
-    return Bounce(recipients, original_message_id(msg), certain=certain and bool(recipients), source="text",
-                  problems=problems)
+    return Bounce(
+        recipients, original_message_id(msg), certain=certain and bool(recipients), source="text", problems=problems
+    )
 
 
 def _named_recipients(words: str, ours: set) -> List[str]:
@@ -100,7 +136,7 @@ def _named_recipients(words: str, ours: set) -> List[str]:
     found: List[str] = []
     for match in rt.ADDRESS_RE.finditer(words):
         address = match.group(0).lower().strip(".")
-        before = words[max(0, match.start() - 30):match.start()].lower()
+        before = words[max(0, match.start() - 30) : match.start()].lower()
         if address in ours or address in found or _NOT_RECIPIENT_LOCAL.match(address.split("@")[0]):
             continue
         if re.search(r"(message-id|msgid|id)[:= ]*<?$", before) or "://" in before[-12:]:

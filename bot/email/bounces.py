@@ -29,8 +29,15 @@ from typing import Dict, List, Optional, Union
 
 from bot.email import report_text as rt
 from bot.email import smtp_command
-from bot.email.bounce_model import (Bounce, BouncedRecipient, one_line, original_message_id, specific_status, status_in,
-                                    words_about)
+from bot.email.bounce_model import (
+    Bounce,
+    BouncedRecipient,
+    one_line,
+    original_message_id,
+    specific_status,
+    status_in,
+    words_about,
+)
 from bot.email.bounce_reasons import reason_for, settle
 from bot.email.bounce_text import bounce_from_text
 from bot.email.parse import InboundEmail
@@ -75,18 +82,30 @@ def _from_dsn(msg, blocks: List[Dict[str, str]]) -> Optional[Bounce]:
         reason = reason_for(diagnostic or "", status) if diagnostic else "undefined"
         if reason == "undefined":
             reason = reason_for(about, status)
-        reason = settle(reason, status=status, command=smtp_command.refused_at(told) or smtp_command.refused_at(words),
-                        remote_reply=smtp_command.quotes_reply(diagnostic or told))
+        reason = settle(
+            reason,
+            status=status,
+            command=smtp_command.refused_at(told) or smtp_command.refused_at(words),
+            remote_reply=smtp_command.quotes_reply(diagnostic or told),
+        )
         if action not in ("failed", "delayed"):
             action = "delayed" if (status or "").startswith("4") or action.startswith("delay") else "failed"
-        recipients.append(BouncedRecipient(address, action, status, one_line(diagnostic or words_about(words, address, named)),
-                                           reason))
+        recipients.append(
+            BouncedRecipient(
+                address, action, status, one_line(diagnostic or words_about(words, address, named)), reason
+            )
+        )
     if not recipients:
         return None
     original = original_message_id(msg, blocks)
-    return Bounce(recipients=recipients, original_message_id=original, certain=True,
-                  reporting_mta=_after_type(per_message.get("reporting-mta", "")) or None, source="dsn",
-                  problems=[] if original else ["bounce does not say which message bounced"])
+    return Bounce(
+        recipients=recipients,
+        original_message_id=original,
+        certain=True,
+        reporting_mta=_after_type(per_message.get("reporting-mta", "")) or None,
+        source="dsn",
+        problems=[] if original else ["bounce does not say which message bounced"],
+    )
 
 
 def _dsn_blocks(msg) -> List[Dict[str, str]]:
@@ -103,7 +122,7 @@ def _dsn_blocks(msg) -> List[Dict[str, str]]:
     words = rt.plain_texts(msg)
     if re.search(r"(?im)^\s*final-recipient:", words):
         start = re.search(r"(?im)^\s*(reporting-mta|final-recipient|original-recipient|action):", words).start()
-        return _text_blocks(words[start:start + 20_000])
+        return _text_blocks(words[start : start + 20_000])
     return []
 
 
@@ -134,6 +153,6 @@ def _recipient_of(fields: Dict[str, str]) -> Optional[str]:
 
 
 def _after_type(value: str) -> str:
-    """"rfc822; a@b.example" -> "a@b.example"."""
+    """ "rfc822; a@b.example" -> "a@b.example"."""
     value = value.split(";", 1)[1] if ";" in value else value
     return value.strip().strip("<>").strip()

@@ -33,8 +33,14 @@ class EmailChannel:
 
     def mailbox(self) -> ImapInbox:
         s = self.settings
-        return ImapInbox(s.imap_host, s.imap_port, s.imap_username, s.imap_password,
-                         folder=s.imap_folder, use_ssl=s.imap_security == "tls")
+        return ImapInbox(
+            s.imap_host,
+            s.imap_port,
+            s.imap_username,
+            s.imap_password,
+            folder=s.imap_folder,
+            use_ssl=s.imap_security == "tls",
+        )
 
     async def check_inbox(self, mailbox: ImapInbox) -> List[Outcome]:
         """Fetches, stores and routes every unprocessed message; marks each processed after."""
@@ -64,8 +70,11 @@ class EmailChannel:
                 while not self.inbox_loop.stopping:
                     await self.check_inbox(mailbox)
                     # Only this wait is interrupted on stop; a pass over the inbox always completes.
-                    idle = asyncio.ensure_future(mailbox.wait_for_new(
-                        self.settings.email_poll_seconds * 12, poll_interval=self.settings.email_poll_seconds))
+                    idle = asyncio.ensure_future(
+                        mailbox.wait_for_new(
+                            self.settings.email_poll_seconds * 12, poll_interval=self.settings.email_poll_seconds
+                        )
+                    )
                     await self.inbox_loop.unless_stopped(idle)
             except (ImapError, OSError, asyncio.TimeoutError) as exc:
                 logger.warning("IMAP inbox unavailable (%s); retrying in %.0f s", exc, backoff)

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Union
 
 from bot.email import report_text as rt
-from bot.email.ses_notifications import ses_notification
 from bot.email.parse import InboundEmail
+from bot.email.ses_notifications import ses_notification
 
-_COMPLAINT_SUBJECT = re.compile(r"complaint about message|abuse report|spam report|feedback loop|\bfbl\b"
-                                r"|reported as spam|spam complaint", re.IGNORECASE)
+_COMPLAINT_SUBJECT = re.compile(
+    r"complaint about message|abuse report|spam report|feedback loop|\bfbl\b"
+    r"|reported as spam|spam complaint",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -66,14 +69,20 @@ def _from_arf(msg) -> Optional[FeedbackReport]:
             if sep and name.strip():
                 fields.setdefault(name.strip().lower(), []).append(value.strip())
     returned = rt.returned_headers(msg)
-    complainers = _unique(rt.addresses_in(" ".join(fields.get("original-rcpt-to", []) + fields.get("removal-recipient", [])))
-                          or rt.header_addresses(returned, "to", "cc"))
+    complainers = _unique(
+        rt.addresses_in(" ".join(fields.get("original-rcpt-to", []) + fields.get("removal-recipient", [])))
+        or rt.header_addresses(returned, "to", "cc")
+    )
     original = rt.first_id(returned.get("message-id")) if returned is not None else None
     problems = [] if complainers else ["feedback report does not say who complained"]
     return FeedbackReport(
-        feedback_type=(fields.get("feedback-type") or ["abuse"])[0].lower()[:40], complainers=complainers,
-        original_message_id=original, source="arf", user_agent=(fields.get("user-agent") or [None])[0],
-        problems=problems)
+        feedback_type=(fields.get("feedback-type") or ["abuse"])[0].lower()[:40],
+        complainers=complainers,
+        original_message_id=original,
+        source="arf",
+        user_agent=(fields.get("user-agent") or [None])[0],
+        problems=problems,
+    )
 
 
 def _from_ses(msg) -> Optional[FeedbackReport]:
@@ -81,12 +90,18 @@ def _from_ses(msg) -> Optional[FeedbackReport]:
     if not notice or notice.get("notificationType") != "Complaint":
         return None
     complaint = notice.get("complaint") or {}
-    complainers = _unique([a for item in complaint.get("complainedRecipients") or []
-                           for a in rt.addresses_in(item.get("emailAddress"))])
+    complainers = _unique(
+        [a for item in complaint.get("complainedRecipients") or [] for a in rt.addresses_in(item.get("emailAddress"))]
+    )
     mail = notice.get("mail") or {}
     original = str(mail.get("messageId")) if mail.get("messageId") else None
-    return FeedbackReport(str(complaint.get("complaintFeedbackType") or "abuse").lower()[:40], complainers, original,
-                          "ses", complaint.get("userAgent"))
+    return FeedbackReport(
+        str(complaint.get("complaintFeedbackType") or "abuse").lower()[:40],
+        complainers,
+        original,
+        "ses",
+        complaint.get("userAgent"),
+    )
 
 
 def _from_legacy(msg) -> Optional[FeedbackReport]:
@@ -94,14 +109,21 @@ def _from_legacy(msg) -> Optional[FeedbackReport]:
     if not _COMPLAINT_SUBJECT.search(str(msg.get("subject", ""))):
         return None
     types = {p.get_content_type() for p in rt.walk(msg)}
-    if not types & {"message/rfc822", "text/rfc822-headers"} or types & {"message/delivery-status",
-                                                                       "message/global-delivery-status"}:
+    if not types & {"message/rfc822", "text/rfc822-headers"} or types & {
+        "message/delivery-status",
+        "message/global-delivery-status",
+    }:
         return None  # nothing attached, or a delivery report (a bounce) rather than a complaint
     returned = rt.returned_headers(msg)
     complainers = rt.header_addresses(returned, "to", "cc")
     original = rt.first_id(returned.get("message-id")) if returned is not None else None
-    return FeedbackReport("abuse", complainers, original, "legacy",
-                          problems=["not an RFC 5965 report; recognised from its subject and the attached message"])
+    return FeedbackReport(
+        "abuse",
+        complainers,
+        original,
+        "legacy",
+        problems=["not an RFC 5965 report; recognised from its subject and the attached message"],
+    )
 
 
 def _unique(items: List[str]) -> List[str]:

@@ -62,7 +62,7 @@ def all_msgids(value: Optional[str]) -> List[str]:
     if found:
         return found
     # Some mailers omit the angle brackets: accept one bare token that looks like an id.
-    tokens = [t for t in value.split() if "@" in t and len(t) <= 500 and not set(t) & set("<>\"()")]
+    tokens = [t for t in value.split() if "@" in t and len(t) <= 500 and not set(t) & set('<>"()')]
     return tokens
 
 
@@ -112,7 +112,7 @@ def _loose_addresses(values: List[str], name: str, problems: List[str]) -> List[
     match = _LOOSE_ADDR_RE.search(text)
     if not match or not valid_addr(match.group(0)):
         return []
-    display = (text[:match.start()] + " " + text[match.end():]).strip(" <>()\"'")
+    display = (text[: match.start()] + " " + text[match.end() :]).strip(" <>()\"'")
     return [(re.sub(r"\s+", " ", display), match.group(0))]
 
 

@@ -133,9 +133,7 @@ class ImapInbox:
 
     async def mark_processed(self, uid: int) -> None:
         """Set the keyword on ``uid`` so it is never fetched again."""
-        await self._call(
-            self._client.uid("store", str(int(uid)), "+FLAGS.SILENT", f"({self.keyword})"), "UID STORE"
-        )
+        await self._call(self._client.uid("store", str(int(uid)), "+FLAGS.SILENT", f"({self.keyword})"), "UID STORE")
 
     async def wait_for_new(self, timeout: float, poll_interval: float = 30.0) -> bool:
         """Wait up to ``timeout`` seconds for new mail: IDLE when offered, NOOP polling otherwise.
@@ -243,7 +241,9 @@ def _fetched(lines) -> List[Tuple[int, bytes]]:
 
 
 def _announces_new(lines) -> bool:
-    return any(isinstance(line, (bytes, bytearray)) and re.search(rb"^\d+ EXISTS\b", bytes(line)) for line in lines or [])
+    return any(
+        isinstance(line, (bytes, bytearray)) and re.search(rb"^\d+ EXISTS\b", bytes(line)) for line in lines or []
+    )
 
 
 def _decode(line) -> str:

@@ -1,5 +1,6 @@
 """The email channel's records: every inbound message once (keyed by Message-ID),
-the thread each email conversation belongs to, and the outbound queue of what we send, and the addresses that bounced."""
+the thread each email conversation belongs to, the outbound queue of what we send, and the
+addresses that bounced."""
 
 from __future__ import annotations
 

@@ -50,9 +50,11 @@ def body_text(messages: List[Dict[str, Any]], settings: Settings) -> str:
     if people:
         signature = f"{people[-1]}\n{settings.company_name} customer support"
     else:
-        signature = (f"The {settings.company_name} virtual assistant\n"
-                     "Reply to this email to continue. Write \"talk to a person\" to reach our team, "
-                     f"or call {settings.support_phone}.")
+        signature = (
+            f"The {settings.company_name} virtual assistant\n"
+            'Reply to this email to continue. Write "talk to a person" to reach our team, '
+            f"or call {settings.support_phone}."
+        )
     return "\n\n".join(parts) + "\n\n-- \n" + signature
 
 
@@ -62,8 +64,9 @@ def body_html(text: str) -> str:
 
 
 class OutboundQueue:
-    def __init__(self, settings: Settings, db_url: str, busy: Callable[[Conversation], bool],
-                 clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, settings: Settings, db_url: str, busy: Callable[[Conversation], bool], clock: Callable[[], dt.datetime]
+    ) -> None:
         self.settings = settings
         self.db_url = db_url
         self.busy = busy  # True while the router is still working on the conversation's turn
@@ -108,38 +111,78 @@ class OutboundQueue:
         if automatic:
             since = now - dt.timedelta(hours=24)
             if await store.automatic_replies_since(session, recipient, since) >= self.settings.email_auto_reply_cap:
-                logger.warning("automatic reply to %s not sent: %d in 24 hours already", recipient,
-                               self.settings.email_auto_reply_cap)
+                logger.warning(
+                    "automatic reply to %s not sent: %d in 24 hours already",
+                    recipient,
+                    self.settings.email_auto_reply_cap,
+                )
                 return 0
         text = body_text(await message_views(session, messages), self.settings)
         domain = compose.domain_of(self.settings.sender_address)
         key = f"reply.{conversation.public_id}.{messages[-1].id}"
-        queued = [self._outbound(conversation, thread, recipient, text, compose.message_id(key, domain), automatic, now)]
+        queued = [
+            self._outbound(conversation, thread, recipient, text, compose.message_id(key, domain), automatic, now)
+        ]
         if notice_to_sender:
-            notice = (f"Thank you for your email. For your security, we only send account details to the email "
-                      f"address on the account, so we've sent our answer there.\n\n-- \n{self.settings.company_name}")
-            queued.append(self._outbound(conversation, thread, thread.customer_address, notice,
-                                         compose.message_id(key + ".notice", domain), True, now))
+            notice = (
+                f"Thank you for your email. For your security, we only send account details to the email "
+                f"address on the account, so we've sent our answer there.\n\n-- \n{self.settings.company_name}"
+            )
+            queued.append(
+                self._outbound(
+                    conversation,
+                    thread,
+                    thread.customer_address,
+                    notice,
+                    compose.message_id(key + ".notice", domain),
+                    True,
+                    now,
+                )
+            )
         rows = [row for row in queued if row is not None]
         session.add_all(rows)
         return len(rows)
 
-    def _outbound(self, conversation: Conversation, thread: EmailThread, to: str, text: str, message_id: str,
-                  automatic: bool, now: dt.datetime) -> Optional[OutboundEmail]:
+    def _outbound(
+        self,
+        conversation: Conversation,
+        thread: EmailThread,
+        to: str,
+        text: str,
+        message_id: str,
+        automatic: bool,
+        now: dt.datetime,
+    ) -> Optional[OutboundEmail]:
         subject = threads.subject_with_token(thread.subject, conversation.public_id)
         try:
             message = compose.message(
-                sender=self.settings.sender_address, to=to, subject=subject, text=text, html=body_html(text),
-                message_id=message_id, in_reply_to=thread.last_inbound_message_id,
-                references=(thread.references or "").split(), reply_to=self.settings.sender_address,
-                auto_submitted="auto-replied" if automatic else None)
+                sender=self.settings.sender_address,
+                to=to,
+                subject=subject,
+                text=text,
+                html=body_html(text),
+                message_id=message_id,
+                in_reply_to=thread.last_inbound_message_id,
+                references=(thread.references or "").split(),
+                reply_to=self.settings.sender_address,
+                auto_submitted="auto-replied" if automatic else None,
+            )
         except HeaderInjection as exc:
             # Never send to an address or subject that would inject headers; an agent sees the conversation.
             logger.error("email for conversation %s not queued: %s", conversation.public_id, exc)
             return None
-        return OutboundEmail(message_id=message_id, conversation_id=conversation.id, to_address=to,
-                             subject=subject, mime=message.as_string(), automatic=automatic, status="queued",
-                             attempts=0, next_attempt_at=now, created_at=now)
+        return OutboundEmail(
+            message_id=message_id,
+            conversation_id=conversation.id,
+            to_address=to,
+            subject=subject,
+            mime=message.as_string(),
+            automatic=automatic,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
 
     # -- sending --------------------------------------------------------------
 

@@ -92,7 +92,7 @@ def _cut_at_reply_header(lines: List[str]) -> List[str]:
             following = _next_nonblank(lines, i + span)
             if following is not None and _QUOTED_RE.match(lines[following]):
                 # Quoted below: drop just the attribution, keep any interleaved answers.
-                return lines[:i] + _cut_at_reply_header(lines[i + span:])
+                return lines[:i] + _cut_at_reply_header(lines[i + span :])
             return lines[:i]
         if _ORIGINAL_RE.match(line) or _BEGIN_FORWARD_RE.match(line):
             return lines[:i]

@@ -24,7 +24,9 @@ from bot.email.html_text import html_to_text
 MAX_PARTS = 200
 MAX_TEXT = 200_000
 
-ADDRESS_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,128}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,63}")
+ADDRESS_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,128}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,63}"
+)
 MSGID_RE = re.compile(r"<([^<>\s]{1,500})>")
 # Lines after which a server pastes our original message.
 _RETURNED_MARKER = re.compile(
@@ -35,9 +37,13 @@ _RETURNED_MARKER = re.compile(
     r"|headers of the original|your message reads|message text follows|content-type: message/rfc822"
     r"|content-type: text/rfc822-headers)"
     r"|[-=_*]{2,}[ \t]*(?:original|returned|undelivered|unsent) message"
-    r")")
-_HEADER_LINE = re.compile(r"^(return-path|received|message-id|from|to|subject|date|mime-version|x-[\w-]+|dkim-signature"
-                          r"|content-type|delivered-to):[ \t]", re.IGNORECASE)
+    r")"
+)
+_HEADER_LINE = re.compile(
+    r"^(return-path|received|message-id|from|to|subject|date|mime-version|x-[\w-]+|dkim-signature"
+    r"|content-type|delivered-to):[ \t]",
+    re.IGNORECASE,
+)
 
 
 def lenient_bytes(raw: bytes) -> bytes:
@@ -103,8 +109,11 @@ def unsplit_multipart(part: email.message.Message) -> bool:
 
 def plain_texts(msg: email.message.Message) -> str:
     """Every text/plain part, and the raw body of any multipart the parser could not split."""
-    return "\n".join(part.get_payload() if unsplit_multipart(part) else part_text(part) for part in walk(msg)
-                     if part.get_content_type() == "text/plain" or unsplit_multipart(part))[:MAX_TEXT]
+    return "\n".join(
+        part.get_payload() if unsplit_multipart(part) else part_text(part)
+        for part in walk(msg)
+        if part.get_content_type() == "text/plain" or unsplit_multipart(part)
+    )[:MAX_TEXT]
 
 
 def _before_returned_copy(text: str) -> str:
@@ -113,8 +122,11 @@ def _before_returned_copy(text: str) -> str:
     lines, offset = text[:end].split("\n"), 0
     # A pasted header block without a marker: three header lines in a row.
     for index, line in enumerate(lines):
-        if _HEADER_LINE.match(line) and all(_HEADER_LINE.match(l) or l[:1] in (" ", "\t")
-                                            for l in lines[index + 1 : index + 3]) and len(lines) > index + 2:
+        if (
+            _HEADER_LINE.match(line)
+            and all(_HEADER_LINE.match(nxt) or nxt[:1] in (" ", "\t") for nxt in lines[index + 1 : index + 3])
+            and len(lines) > index + 2
+        ):
             return text[:offset]
         offset += len(line) + 1
     return text[:end]
@@ -123,7 +135,7 @@ def _before_returned_copy(text: str) -> str:
 def returned_copy_text(text_and_more: str) -> str:
     """What follows the first "copy of your message" marker (empty without one)."""
     marker = _RETURNED_MARKER.search(text_and_more)
-    return text_and_more[marker.end():] if marker else ""
+    return text_and_more[marker.end() :] if marker else ""
 
 
 def returned_headers(msg: email.message.Message) -> Optional[email.message.Message]:

@@ -26,12 +26,17 @@ def bounce_from_ses(msg) -> Optional[Bounce]:
             continue
         status = status_in(str(item.get("status", "")))
         diagnostic = str(item.get("diagnosticCode") or bounce.get("bounceSubType") or "")
-        reason = settle(reason_for(diagnostic, status), status=status, command=smtp_command.refused_at(diagnostic),
-                        remote_reply=smtp_command.quotes_reply(diagnostic))
+        reason = settle(
+            reason_for(diagnostic, status),
+            status=status,
+            command=smtp_command.refused_at(diagnostic),
+            remote_reply=smtp_command.quotes_reply(diagnostic),
+        )
         if reason == "undefined" and permanent and str(bounce.get("bounceSubType")) in ("General", "NoEmail"):
             reason = "userunknown"
-        recipients.append(BouncedRecipient(address, "failed" if permanent else "delayed", status,
-                                           one_line(diagnostic), reason))
+        recipients.append(
+            BouncedRecipient(address, "failed" if permanent else "delayed", status, one_line(diagnostic), reason)
+        )
     mail = notice.get("mail") or {}
     original = rt.first_id(f"<{mail.get('messageId')}>") if mail.get("messageId") else None
     return Bounce(recipients, original, certain=bool(recipients), source="ses") if recipients else None

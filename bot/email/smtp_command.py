@@ -38,7 +38,8 @@ _SAID = re.compile(
     r"|\[(?P<bracket>rcpt_to|mail_from|data)\]|\bsmtp:(?P<colon>rcpt|mail|data)\b"
     r"|(?P<rcpt>does\s+not\s+like\s+recipient)|(?P<mail>sender\s+was\s+rejected)|(?P<helo>my\s+name\s+was\s+rejected)"
     r"|(?P<data>failed\s+after\s+i\s+sent\s+the\s+message)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SENT = re.compile(r"(?im)^[ \t>]*>>>[ \t]*(rcpt to|mail from|data|ehlo|helo|lhlo|bdat|starttls)\b")
 _REFUSAL = re.compile(r"(?im)^[ \t>]*<<<[ \t]*[45]\d\d\b[^\n]*")
 _NO_RECIPIENTS = re.compile(r"need (a )?rcpt|no valid recipients?|all rcpt commands were rejected|no recipients", re.I)
@@ -46,8 +47,11 @@ _NO_RECIPIENTS = re.compile(r"need (a )?rcpt|no valid recipients?|all rcpt comma
 # phone number nor a number inside an address, an IP or a status.
 REPLY_CODE = re.compile(r"(?<![\w.#-])([45])\d\d(?=[ :-]|$)(?!-\d)", re.MULTILINE)
 # A remote server's reply quoted in a report: a reply code, or the words reports put before one.
-_REPLY = re.compile(REPLY_CODE.pattern + r"|^\s*smtp\s*;|\bsaid:|remote (host|server) (said|replied|returned)"
-                    r"|the other server returned|server (responded|replied)", re.IGNORECASE | re.MULTILINE)
+_REPLY = re.compile(
+    REPLY_CODE.pattern + r"|^\s*smtp\s*;|\bsaid:|remote (host|server) (said|replied|returned)"
+    r"|the other server returned|server (responded|replied)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def quotes_reply(text: Optional[str]) -> bool:
@@ -77,7 +81,7 @@ def _from_transcript(text: str):
     if refusal is None:
         return None
     sent = None
-    for sent in _SENT.finditer(text, 0, refusal.start()):
+    for sent in _SENT.finditer(text, 0, refusal.start()):  # noqa: B007 - the last command sent before the refusal
         pass
     if sent is None:
         return None

@@ -22,7 +22,9 @@ __all__ = ["PermanentFailure", "SendError", "TemporaryFailure", "deliver", "writ
 async def deliver(message: EmailMessage, settings: Settings) -> str:
     """Sends ``message``; returns where it went ('smtp' or the .eml file's path)."""
     if not settings.smtp_host:
-        return await asyncio.get_running_loop().run_in_executor(None, write_to_outbox, message, Path(settings.mail_outbox_dir))
+        return await asyncio.get_running_loop().run_in_executor(
+            None, write_to_outbox, message, Path(settings.mail_outbox_dir)
+        )
     try:
         await aiosmtplib.send(
             message,

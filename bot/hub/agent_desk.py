@@ -34,6 +34,7 @@ class AgentDesk:
                 raise Conflict(await self._conflict_text(session, conversation, "take"))
             await self.router.say(session, conversation, "system", notices.agent_joined(agent.name), now)
             return await self.router.conversation_view(session, conversation)
+
         return await self.router.in_order(public_id, work)
 
     async def message(self, agent: Agent, public_id: str, raw_text: Any) -> Dict[str, Any]:
@@ -42,6 +43,7 @@ class AgentDesk:
         async def work(session, conversation: Conversation, now: dt.datetime):
             self._require_assignee(conversation, agent)
             return await self.router.say(session, conversation, "agent", text, now, agent=agent)
+
         return await self.router.in_order(public_id, work)
 
     async def typing(self, agent: Agent, public_id: str, active: bool) -> None:
@@ -61,18 +63,20 @@ class AgentDesk:
                 logger.warning("resume of %s deferred: %s", conversation.public_id, exc)
             await self.router.say(session, conversation, "system", notices.HANDED_BACK, now)
             return await self.router.conversation_view(session, conversation)
+
         return await self.router.in_order(public_id, work)
 
     async def resolve(self, agent: Agent, public_id: str) -> Dict[str, Any]:
         async def work(session, conversation: Conversation, now: dt.datetime):
             await self._end_stay(session, conversation, agent, "resolve", now)
-            await self.router.say(session, conversation, "system", notices.RATE_US, now,
-                                  payload={"quick_replies": notices.RATINGS})
+            await self.router.say(
+                session, conversation, "system", notices.RATE_US, now, payload={"quick_replies": notices.RATINGS}
+            )
             return await self.router.conversation_view(session, conversation)
+
         return await self.router.in_order(public_id, work)
 
-    async def _end_stay(self, session, conversation: Conversation, agent: Agent, action: str,
-                        now: dt.datetime) -> None:
+    async def _end_stay(self, session, conversation: Conversation, agent: Agent, action: str, now: dt.datetime) -> None:
         """Hand-back and resolve: only the assignee may end an assigned stay, and only once."""
         if conversation.status == "assigned":
             self._require_assignee(conversation, agent)
@@ -89,4 +93,3 @@ class AgentDesk:
             holder = await agent_data.get_agent(session, conversation.assigned_agent_id)
             return f"already taken by {holder.name if holder else 'another agent'}"
         return str(machine.InvalidTransition(conversation.status, action))
-

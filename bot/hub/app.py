@@ -39,9 +39,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
 
 # Scripts only from the hub itself: a message that smuggles markup can never run code.
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-               "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
-               "base-uri 'none'; form-action 'self'")
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
 
 
 @web.middleware
@@ -54,15 +56,24 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
 
 def _page(name: str):
     async def handler(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / name, headers={
-            "Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"})
+        return web.FileResponse(
+            STATIC / name,
+            headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_POLICY, "X-Frame-Options": "DENY"},
+        )
+
     return handler
 
 
 async def widget_script(request: web.Request) -> web.FileResponse:
     # Embedded on other sites: any origin may load it.
-    return web.FileResponse(STATIC / "widget.js", headers={
-        "Content-Type": "application/javascript", "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"})
+    return web.FileResponse(
+        STATIC / "widget.js",
+        headers={
+            "Content-Type": "application/javascript",
+            "Access-Control-Allow-Origin": "*",
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
 async def health(request: web.Request) -> web.Response:
@@ -86,8 +97,12 @@ async def openapi(request: web.Request) -> web.Response:
 def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[RasaClient] = None) -> web.Application:
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(
-        async_mode="aiohttp", cors_allowed_origins="*", client_manager=manager,
-        max_http_buffer_size=settings.max_body_bytes, logger=False, engineio_logger=False,
+        async_mode="aiohttp",
+        cors_allowed_origins="*",
+        client_manager=manager,
+        max_http_buffer_size=settings.max_body_bytes,
+        logger=False,
+        engineio_logger=False,
     )
     rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
     delivery = SocketDelivery(sio)
@@ -105,8 +120,10 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     WidgetChannel(sio, router)
     ConsoleSocket(sio, desk)
 
-    app = web.Application(client_max_size=settings.max_body_bytes,
-                          middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware],
+    )
     app[ROUTER] = router
     app[DESK] = desk
     app[THROTTLE] = LoginThrottle()
@@ -137,6 +154,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         async def close_all() -> None:
             for sid in list(sio.eio.sockets):
                 await sio.eio.disconnect(sid)
+
         try:
             await asyncio.wait_for(close_all(), 2)
         except asyncio.TimeoutError:
@@ -159,9 +177,11 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
 def serve(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(settings)
-    print(f"Hub listening on {settings.hub_url} (widget demo: {settings.hub_url}/, "
-          f"agent console: {settings.hub_url}/console)", flush=True)
+    print(
+        f"Hub listening on {settings.hub_url} (widget demo: {settings.hub_url}/, "
+        f"agent console: {settings.hub_url}/console)",
+        flush=True,
+    )
     print(email_status(settings), flush=True)
     # Requests in flight get 5 s to finish on stop; open sockets are closed at once (close_sockets).
-    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None,
-                shutdown_timeout=5)
+    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None, shutdown_timeout=5)

@@ -36,8 +36,12 @@ class BotTurn:
             conversation = await store.get_conversation_by_id(session, conversation_id)
             message = await session.get(Message, message_id)
             sender_id, text = conversation.public_id, message.text
-            metadata = {"channel": conversation.channel, "conversation_id": conversation.public_id,
-                        "customer_id": conversation.customer_id, "hub_message_id": message_id}
+            metadata = {
+                "channel": conversation.channel,
+                "conversation_id": conversation.public_id,
+                "customer_id": conversation.customer_id,
+                "hub_message_id": message_id,
+            }
             needs_resume = conversation.rasa_needs_resume
         await self.router.delivery.typing(conversation, True, "bot")
         try:
@@ -73,8 +77,9 @@ class BotTurn:
                 await self.router.say(session, conversation, "system", notices.NO_ANSWER, now)
             if turn.handoff is not None:
                 reason = str(turn.handoff.get("reason") or handoff_reasons.DEFAULT)
-                await self.router.escalate(session, conversation, reason, turn.handoff.get("priority"),
-                                           turn.handoff, now)
+                await self.router.escalate(
+                    session, conversation, reason, turn.handoff.get("priority"), turn.handoff, now
+                )
 
     async def _keep_for_later(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.router.db_url) as session:

@@ -70,12 +70,15 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 async def json_body(request: web.Request) -> Dict[str, Any]:
     if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(text='{"error": "send JSON (Content-Type: application/json)"}',
-                                           content_type="application/json")
+        raise web.HTTPUnsupportedMediaType(
+            text='{"error": "send JSON (Content-Type: application/json)"}', content_type="application/json"
+        )
     try:
         body = await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text='{"error": "the body is not valid JSON"}', content_type="application/json")
+        raise web.HTTPBadRequest(
+            text='{"error": "the body is not valid JSON"}', content_type="application/json"
+        ) from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text='{"error": "the body must be a JSON object"}', content_type="application/json")
     return body
@@ -120,8 +123,15 @@ async def login(request: web.Request) -> web.Response:
         await agent_data.set_presence(session, agent, "online", now)
         view = views.agent_view(agent)
     response = web.json_response({"agent": view})
-    response.set_cookie(auth.COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True,
-                        samesite="Strict", path="/", secure=router.settings.hub_url.startswith("https://"))
+    response.set_cookie(
+        auth.COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        secure=router.settings.hub_url.startswith("https://"),
+    )
     await broadcast_presence(router)
     return response
 
@@ -192,12 +202,14 @@ async def get_conversation(request: web.Request) -> web.Response:
         conversation = await _conversation_or_404(session, request)
         names = await message_views.agent_names(session)
         messages = await store.messages_for(session, conversation.id)
-        return web.json_response({
-            "conversation": await views.conversation_view(session, conversation),
-            "messages": [message_views.message_view(m, names) for m in messages],
-            "handoff": views.handoff_view(await handoffs.latest_handoff(session, conversation.id)),
-            "notes": [views.note_view(n, names) for n in await store.notes_for(session, conversation.id)],
-        })
+        return web.json_response(
+            {
+                "conversation": await views.conversation_view(session, conversation),
+                "messages": [message_views.message_view(m, names) for m in messages],
+                "handoff": views.handoff_view(await handoffs.latest_handoff(session, conversation.id)),
+                "notes": [views.note_view(n, names) for n in await store.notes_for(session, conversation.id)],
+            }
+        )
 
 
 async def get_customer(request: web.Request) -> web.Response:

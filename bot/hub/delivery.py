@@ -31,13 +31,21 @@ class SocketDelivery:
         if message.get("agent_name"):
             metadata["agent_name"] = message["agent_name"]
         payload = {k: message[k] for k in ("quick_replies", "attachment") if k in message}
-        await self.sio.emit("bot_uttered", socket_message(message["text"], payload, metadata),
-                            room=widget_channel.room(conversation.session_key), namespace=widget_channel.NAMESPACE)
+        await self.sio.emit(
+            "bot_uttered",
+            socket_message(message["text"], payload, metadata),
+            room=widget_channel.room(conversation.session_key),
+            namespace=widget_channel.NAMESPACE,
+        )
 
     async def typing(self, conversation: Conversation, active: bool, who: str) -> None:
         if conversation.channel == "web":
-            await self.sio.emit("typing", {"active": active, "from": who},
-                                room=widget_channel.room(conversation.session_key), namespace=widget_channel.NAMESPACE)
+            await self.sio.emit(
+                "typing",
+                {"active": active, "from": who},
+                room=widget_channel.room(conversation.session_key),
+                namespace=widget_channel.NAMESPACE,
+            )
 
     async def to_agents(self, event: str, data: Dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=console_socket.AGENTS_ROOM, namespace=console_socket.NAMESPACE)

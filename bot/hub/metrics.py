@@ -25,10 +25,18 @@ logger = logging.getLogger(__name__)
 
 # The hub's own registry: exactly what is listed here, whatever else is imported.
 REGISTRY = CollectorRegistry()
-MESSAGES = Counter("bot_hub_messages", "Messages stored by the hub: in from customers, out to them.",
-                   ["direction", "channel"], registry=REGISTRY)
-RASA_SECONDS = Histogram("bot_hub_rasa_seconds", "Time Rasa took to answer one customer message.",
-                         buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=REGISTRY)
+MESSAGES = Counter(
+    "bot_hub_messages",
+    "Messages stored by the hub: in from customers, out to them.",
+    ["direction", "channel"],
+    registry=REGISTRY,
+)
+RASA_SECONDS = Histogram(
+    "bot_hub_rasa_seconds",
+    "Time Rasa took to answer one customer message.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+    registry=REGISTRY,
+)
 HANDOFFS = Counter("bot_hub_handoffs", "Conversations handed to people, by reason.", ["reason"], registry=REGISTRY)
 ERRORS = Counter("bot_hub_errors", "Failures: routing, rasa_unavailable, database.", ["kind"], registry=REGISTRY)
 QUEUE_LENGTH = Gauge("bot_hub_queue_length", "Conversations waiting for an agent (pending).", registry=REGISTRY)
@@ -63,21 +71,31 @@ def may_scrape(request: web.Request, token: str) -> bool:
 
 async def refresh_gauges(db_url: str) -> None:
     async with session_scope(db_url) as session:
-        QUEUE_LENGTH.set((await session.execute(
-            select(func.count(Conversation.id)).where(Conversation.status == "pending"))).scalar_one())
-        OUTBOX_BACKLOG.set((await session.execute(
-            select(func.count(OutboundEmail.id)).where(OutboundEmail.status == "queued"))).scalar_one())
+        QUEUE_LENGTH.set(
+            (
+                await session.execute(select(func.count(Conversation.id)).where(Conversation.status == "pending"))
+            ).scalar_one()
+        )
+        OUTBOX_BACKLOG.set(
+            (
+                await session.execute(select(func.count(OutboundEmail.id)).where(OutboundEmail.status == "queued"))
+            ).scalar_one()
+        )
 
 
 def handler(db_url: str, token: str):
     async def metrics(request: web.Request) -> web.Response:
         if not may_scrape(request, token):
-            return web.Response(status=401, text="metrics: loopback only, or Authorization: Bearer <BOT_METRICS_TOKEN>\n",
-                                headers={"WWW-Authenticate": "Bearer"})
+            return web.Response(
+                status=401,
+                text="metrics: loopback only, or Authorization: Bearer <BOT_METRICS_TOKEN>\n",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         try:
             await refresh_gauges(db_url)
         except Exception as exc:  # the counters are still worth serving
             logger.warning("metrics: cannot read the queue and outbox: %r", exc)
             error("database")
         return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     return metrics

@@ -54,7 +54,10 @@ class OutageRecovery:
                 healthy = await self.router.rasa.healthy()
             if healthy:
                 for message in messages:
-                    self.router.chain(keys[conversation_id], lambda cid=conversation_id, mid=message.id: self._forward_if_waiting(cid, mid))
+                    self.router.chain(
+                        keys[conversation_id],
+                        lambda cid=conversation_id, mid=message.id: self._forward_if_waiting(cid, mid),
+                    )
 
     async def _forward_if_waiting(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.router.db_url) as session:
@@ -70,10 +73,14 @@ class OutageRecovery:
             if not waiting:
                 return
             await store.set_delivery(session, [m.id for m in waiting], "held_for_agent")
-            summary = {"reason": BOT_UNAVAILABLE, "detail": "the assistant was unreachable",
-                       "transcript": [{"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)]}
-            await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary,
-                                       self.router.clock())
+            summary = {
+                "reason": BOT_UNAVAILABLE,
+                "detail": "the assistant was unreachable",
+                "transcript": [
+                    {"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)
+                ],
+            }
+            await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary, self.router.clock())
 
     async def recover(self) -> None:
         """After a restart: messages stored but never routed are kept for the retry loop."""

@@ -67,8 +67,9 @@ class RasaClient:
         """What the bot said to one message, if Rasa has it already (it may have finished
         after our request timed out); None when Rasa never received that message."""
         try:
-            async with self._http().get(f"{self.base_url}/conversations/{sender_id}/tracker",
-                                        params={"include_events": "ALL", **self._params}) as response:
+            async with self._http().get(
+                f"{self.base_url}/conversations/{sender_id}/tracker", params={"include_events": "ALL", **self._params}
+            ) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered {response.status} for the tracker")
                 tracker = await response.json(content_type=None)
@@ -77,8 +78,9 @@ class RasaClient:
         return replies_after(tracker.get("events") or [], hub_message_id)
 
     async def _events(self, sender_id: str, events: List[Dict[str, Any]]) -> None:
-        await self._post(f"/conversations/{sender_id}/tracker/events", events,
-                         params={"include_events": "NONE", **self._params})
+        await self._post(
+            f"/conversations/{sender_id}/tracker/events", events, params={"include_events": "NONE", **self._params}
+        )
 
     async def pause(self, sender_id: str) -> None:
         await self._events(sender_id, [{"event": "pause"}])
@@ -90,8 +92,9 @@ class RasaClient:
 
     async def healthy(self) -> bool:
         try:
-            async with self._http().get(f"{self.base_url}/status", params=self._params,
-                                        timeout=aiohttp.ClientTimeout(total=5)) as response:
+            async with self._http().get(
+                f"{self.base_url}/status", params=self._params, timeout=aiohttp.ClientTimeout(total=5)
+            ) as response:
                 return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False

@@ -13,8 +13,9 @@ from typing import Callable, Dict, Hashable, Tuple
 class TokenBuckets:
     """``capacity`` actions at once, refilled at ``per_second``; one bucket per key."""
 
-    def __init__(self, capacity: float, per_second: float, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+    def __init__(
+        self, capacity: float, per_second: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         self.capacity, self.per_second, self.clock, self.max_keys = capacity, per_second, clock, max_keys
         self._buckets: "OrderedDict[Hashable, Tuple[float, float]]" = OrderedDict()
 

@@ -36,7 +36,8 @@ def read_replies(replies: List[Dict[str, Any]]) -> BotTurn:
         if buttons:
             payload["quick_replies"] = [
                 {"content_type": "text", "title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-                for b in buttons if isinstance(b, dict)
+                for b in buttons
+                if isinstance(b, dict)
             ]
         if reply.get("image"):
             payload["attachment"] = {"type": "image", "payload": {"src": str(reply["image"])}}

@@ -59,8 +59,7 @@ def parse_period(request: web.Request, settings: Settings) -> report.Period:
 
 
 def windows(settings: Settings) -> report.Windows:
-    return report.Windows(settings.report_reopen_days, settings.report_recovery_days,
-                          settings.report_abandon_seconds)
+    return report.Windows(settings.report_reopen_days, settings.report_recovery_days, settings.report_abandon_seconds)
 
 
 def stage_order(settings: Settings) -> Tuple[str, ...]:
@@ -99,8 +98,12 @@ async def get_daily_csv(request: web.Request) -> web.Response:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     period = result["period"]
     name = f"report-{period['from']}-{period['to']}{'-' + period['channel'] if period['channel'] else ''}.csv"
-    return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def add_routes(app: web.Application) -> None:

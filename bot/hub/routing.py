@@ -58,8 +58,14 @@ class Delivery(Protocol):
 
 
 class Router:
-    def __init__(self, settings: Settings, rasa: RasaClient, delivery: Delivery,
-                 db_url: Optional[str] = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rasa: RasaClient,
+        delivery: Delivery,
+        db_url: Optional[str] = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.settings = settings
         self.rasa = rasa
         self.delivery = delivery
@@ -114,8 +120,9 @@ class Router:
 
     # -- customer messages ----------------------------------------------------
 
-    async def customer_message(self, channel: str, session_key: str, raw_text: Any,
-                               client_message_id: Optional[str] = None) -> Accepted:
+    async def customer_message(
+        self, channel: str, session_key: str, raw_text: Any, client_message_id: Optional[str] = None
+    ) -> Accepted:
         """Stores a customer's message and schedules its routing; returns once it is stored."""
         text = clean_text(raw_text, self.settings.max_message_chars)
         if client_message_id is not None and (not isinstance(client_message_id, str) or len(client_message_id) > 64):
@@ -133,7 +140,8 @@ class Router:
                     conversation = await store.create_conversation(session, channel, session_key, now)
                 delivery = "received" if conversation.status == "bot" else "held_for_agent"
                 message, created = await store.add_message(
-                    session, conversation, "customer", text, delivery, now, client_message_id=client_message_id)
+                    session, conversation, "customer", text, delivery, now, client_message_id=client_message_id
+                )
                 accepted = Accepted(conversation.public_id, message.id, not created)
             if created:
                 hub_metrics.message("in", channel)
@@ -167,8 +175,9 @@ class Router:
 
     async def _hold_for_agents(self, session, conversation: Conversation, message: Message) -> None:
         await store.set_delivery(session, [message.id], "held_for_agent")
-        await self.delivery.to_agents("message", {
-            "conversation_id": conversation.public_id, "message": message_views.message_view(message)})
+        await self.delivery.to_agents(
+            "message", {"conversation_id": conversation.public_id, "message": message_views.message_view(message)}
+        )
         if not conversation.queue_notice_sent:
             await self.queue_notice(session, conversation)
 
@@ -177,8 +186,15 @@ class Router:
 
     # -- escalation -----------------------------------------------------------
 
-    async def escalate(self, session, conversation: Conversation, reason: str, priority: Optional[int],
-                       summary: Dict[str, Any], now: dt.datetime) -> bool:
+    async def escalate(
+        self,
+        session,
+        conversation: Conversation,
+        reason: str,
+        priority: Optional[int],
+        summary: Dict[str, Any],
+        now: dt.datetime,
+    ) -> bool:
         """To the agents' queue, telling the customer where they stand."""
         if not await self.lifecycle.escalate(session, conversation, reason, priority, summary, now):
             return False
@@ -191,20 +207,30 @@ class Router:
         now = self.clock()
         handoff = await handoffs.open_handoff(session, conversation.id)
         position = await handoffs.queue_position(session, handoff) if handoff else 1
-        text = notices.queue(position, now, self.settings, await agent_data.online_agent_count(session),
-                             conversation.channel)
+        text = notices.queue(
+            position, now, self.settings, await agent_data.online_agent_count(session), conversation.channel
+        )
         await store.update_conversation(session, conversation, now, queue_notice_sent=True)
         await self.say(session, conversation, "system", text, now)
 
     # -- output ---------------------------------------------------------------
 
-    async def say(self, session, conversation: Conversation, sender: str, text: str, now: dt.datetime,
-                  payload: Optional[Dict[str, Any]] = None, agent: Optional[Agent] = None) -> Dict[str, Any]:
+    async def say(
+        self,
+        session,
+        conversation: Conversation,
+        sender: str,
+        text: str,
+        now: dt.datetime,
+        payload: Optional[Dict[str, Any]] = None,
+        agent: Optional[Agent] = None,
+    ) -> Dict[str, Any]:
         """Stores an outgoing message, then relays it to the customer and, when people hold it, the agents.
 
         Returns the message as they saw it."""
-        message, _ = await store.add_message(session, conversation, sender, text, "sent", now, payload=payload,
-                                             agent_id=agent.id if agent else None)
+        message, _ = await store.add_message(
+            session, conversation, sender, text, "sent", now, payload=payload, agent_id=agent.id if agent else None
+        )
         view = message_views.message_view(message, {agent.id: agent.name} if agent else None)
         hub_metrics.message("out", conversation.channel)
         await self.delivery.to_customer(conversation, view)
@@ -218,7 +244,9 @@ class Router:
             conversation = await store.get_conversation_by_id(session, change.conversation_id)
             if conversation is None:
                 return
-            await self.delivery.to_agents("conversation", {"conversation": await self.conversation_view(session, conversation)})
+            await self.delivery.to_agents(
+                "conversation", {"conversation": await self.conversation_view(session, conversation)}
+            )
             await self.broadcast_queue(session)
 
     async def broadcast_queue(self, session) -> None:
@@ -226,7 +254,10 @@ class Router:
 
     async def queue_view(self, session) -> List[Dict[str, Any]]:
         now = self.clock()
-        return [await views.queue_item(session, conversation, handoff, now) for conversation, handoff in await handoffs.queue(session)]
+        return [
+            await views.queue_item(session, conversation, handoff, now)
+            for conversation, handoff in await handoffs.queue(session)
+        ]
 
     async def conversation_view(self, session, conversation: Conversation) -> Dict[str, Any]:
         return await views.conversation_view(session, conversation)

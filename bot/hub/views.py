@@ -30,9 +30,12 @@ def handoff_view(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
     if handoff is None:
         return None
     return {
-        "reason": handoff.reason, "priority": handoff.priority,
-        "requested_at": iso(handoff.requested_at), "taken_at": iso(handoff.taken_at),
-        "ended_at": iso(handoff.ended_at), "outcome": handoff.outcome,
+        "reason": handoff.reason,
+        "priority": handoff.priority,
+        "requested_at": iso(handoff.requested_at),
+        "taken_at": iso(handoff.taken_at),
+        "ended_at": iso(handoff.ended_at),
+        "outcome": handoff.outcome,
         "summary": json.loads(handoff.summary or "{}"),
     }
 
@@ -43,8 +46,12 @@ async def customer_brief(session, conversation: Conversation) -> Optional[Dict[s
     customer = await queries.get_customer(session, conversation.customer_id)
     if customer is None:
         return None
-    return {"id": customer.id, "name": customer.name, "account_number": customer.account_number,
-            **identity(conversation)}
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "account_number": customer.account_number,
+        **identity(conversation),
+    }
 
 
 def identity(conversation: Conversation) -> Dict[str, Any]:
@@ -70,7 +77,9 @@ async def conversation_view(session, conversation: Conversation) -> Dict[str, An
 
 
 async def queue_item(session, conversation: Conversation, handoff: Handoff, now: dt.datetime) -> Dict[str, Any]:
-    requested = handoff.requested_at if handoff.requested_at.tzinfo else handoff.requested_at.replace(tzinfo=dt.timezone.utc)
+    requested = (
+        handoff.requested_at if handoff.requested_at.tzinfo else handoff.requested_at.replace(tzinfo=dt.timezone.utc)
+    )
     return {
         "conversation_id": conversation.public_id,
         "channel": conversation.channel,
@@ -103,16 +112,26 @@ async def customer_panel(session, conversation: Conversation) -> Optional[Dict[s
         "reminders_opt_out": customer.reminders_opt_out,
         "email_undeliverable": customer.email_undeliverable,
         "invoices": [
-            {"number": i.number, "description": i.description, "amount": str(i.amount),
-             "amount_due": str(i.amount_due), "currency": i.currency, "issued_on": i.issued_on.isoformat(),
-             "due_on": i.due_on.isoformat(), "days_overdue": i.days_overdue(day), "status": i.status}
+            {
+                "number": i.number,
+                "description": i.description,
+                "amount": str(i.amount),
+                "amount_due": str(i.amount_due),
+                "currency": i.currency,
+                "issued_on": i.issued_on.isoformat(),
+                "due_on": i.due_on.isoformat(),
+                "days_overdue": i.days_overdue(day),
+                "status": i.status,
+            }
             for i in summary.invoices
         ],
         "dunning_stage": summary.dunning_stage,
-        "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number,
-                          "sent_at": iso(reminder.sent_at)} if reminder else None,
-        "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
-                 "exp_year": card.exp_year} if card else None,
+        "last_reminder": {"stage": reminder.stage, "invoice": reminder.invoice.number, "sent_at": iso(reminder.sent_at)}
+        if reminder
+        else None,
+        "card": {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month, "exp_year": card.exp_year}
+        if card
+        else None,
         "active_promise": {"date": promise.promised_date.isoformat(), "kind": promise.kind} if promise else None,
         "recent_conversations": [
             {"id": c.public_id, "channel": c.channel, "status": c.status, "created_at": iso(c.created_at)}

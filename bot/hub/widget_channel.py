@@ -47,7 +47,7 @@ def client_address(environ: Dict[str, Any], trust_forwarded_for: bool) -> str:
         if forwarded:
             return forwarded[-1]
     request = environ.get("aiohttp.request")
-    return (getattr(request, "remote", None) or environ.get("REMOTE_ADDR") or "unknown")
+    return getattr(request, "remote", None) or environ.get("REMOTE_ADDR") or "unknown"
 
 
 class WidgetLimits:
@@ -56,12 +56,14 @@ class WidgetLimits:
     def __init__(self, settings: Settings) -> None:
         messages_per_second = settings.widget_messages_per_minute / 60.0
         self.connections = ConnectionCounts(settings.widget_connections_per_ip)
-        self.new_sessions = TokenBuckets(settings.widget_sessions_per_ip_per_hour,
-                                         settings.widget_sessions_per_ip_per_hour / 3600.0)
+        self.new_sessions = TokenBuckets(
+            settings.widget_sessions_per_ip_per_hour, settings.widget_sessions_per_ip_per_hour / 3600.0
+        )
         self.messages_per_connection = TokenBuckets(settings.widget_message_burst, messages_per_second)
         self.messages_per_session = TokenBuckets(settings.widget_message_burst, messages_per_second)
-        self.history = TokenBuckets(settings.widget_history_requests_per_minute,
-                                    settings.widget_history_requests_per_minute / 60.0)
+        self.history = TokenBuckets(
+            settings.widget_history_requests_per_minute, settings.widget_history_requests_per_minute / 60.0
+        )
         self.history_limit = settings.widget_history_limit
         self.trust_forwarded_for = settings.widget_trust_forwarded_for
 
@@ -82,7 +84,8 @@ class WidgetChannel:
         if not self.limits.connections.open(sid, address):
             logger.warning("refused a widget connection from %s: too many open connections", address)
             raise socketio.exceptions.ConnectionRefusedError(
-                "too many open chat connections from your address; close some chat windows and try again")
+                "too many open chat connections from your address; close some chat windows and try again"
+            )
         return True
 
     async def disconnect(self, sid: str) -> None:
@@ -117,9 +120,12 @@ class WidgetChannel:
 
     async def _refuse(self, sid: str, error: str) -> Dict[str, Any]:
         logger.info("refused a widget message from %s: %s", sid, error)
-        await self.sio.emit("bot_uttered", {"text": f"Sorry, I couldn't take that message: {error}.",
-                                            "metadata": {"from": "system", "error": True}},
-                            to=sid, namespace=NAMESPACE)
+        await self.sio.emit(
+            "bot_uttered",
+            {"text": f"Sorry, I couldn't take that message: {error}.", "metadata": {"from": "system", "error": True}},
+            to=sid,
+            namespace=NAMESPACE,
+        )
         return {"ok": False, "error": error}
 
     async def user_uttered(self, sid: str, data: Any = None) -> Dict[str, Any]:
@@ -140,9 +146,13 @@ class WidgetChannel:
             return await self._refuse(sid, "the message names a different session")
         # Over either limit (this connection's or this session's, across its tabs), refused.
         if not (self.limits.messages_per_connection.take(sid) and self.limits.messages_per_session.take(session_id)):
-            return await self._refuse(sid, "you are sending messages too quickly; please wait a moment and send it again")
+            return await self._refuse(
+                sid, "you are sending messages too quickly; please wait a moment and send it again"
+            )
         try:
-            accepted = await self.router.customer_message("web", session_id, data.get("message"), data.get("message_id"))
+            accepted = await self.router.customer_message(
+                "web", session_id, data.get("message"), data.get("message_id")
+            )
         except MessageRejected as exc:
             return await self._refuse(sid, str(exc))
         return {"ok": True, "message_id": data.get("message_id"), "duplicate": accepted.duplicate}
@@ -153,8 +163,12 @@ class WidgetChannel:
             await self.sio.emit("history", {"messages": []}, to=sid, namespace=NAMESPACE)
             return
         if not self.limits.history.take(sid):
-            await self.sio.emit("history", {"messages": [], "error": "too many history requests; please wait a minute"},
-                                to=sid, namespace=NAMESPACE)
+            await self.sio.emit(
+                "history",
+                {"messages": [], "error": "too many history requests; please wait a minute"},
+                to=sid,
+                namespace=NAMESPACE,
+            )
             return
         async with session_scope(self.router.db_url) as session:
             kept = await store.session_messages(session, "web", session_id, limit=self.limits.history_limit)

@@ -23,8 +23,7 @@ def endpoints_for(settings: Settings, path: str):
     from rasa.utils.endpoints import EndpointConfig
 
     endpoints = AvailableEndpoints.read_endpoints(path)
-    endpoints.action = EndpointConfig(url=settings.action_url,
-                                      headers={"Authorization": bearer(settings.action_token)})
+    endpoints.action = EndpointConfig(url=settings.action_url, headers={"Authorization": bearer(settings.action_token)})
     return endpoints
 
 

@@ -8,9 +8,18 @@ from typing import Optional, Tuple
 
 SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP"}
 WORDS = {
-    "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "buck": "USD",
-    "eur": "EUR", "euro": "EUR", "euros": "EUR",
-    "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "buck": "USD",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "gbp": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "quid": "GBP",
 }
 _NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?"
 _WORD = "|".join(sorted(WORDS, key=len, reverse=True))

@@ -131,7 +131,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 vector = dense if dense is not None and dense.size == dense_size else np.zeros(dense_size, np.float32)
                 parts.append(scipy.sparse.csr_matrix(vector.reshape(1, -1) * float(self._config["dense_weight"])))
             if idf.size:
-                counts = sparse if sparse is not None and sparse.shape[1] == idf.size else scipy.sparse.csr_matrix((1, idf.size))
+                counts = (
+                    sparse
+                    if sparse is not None and sparse.shape[1] == idf.size
+                    else scipy.sparse.csr_matrix((1, idf.size))
+                )
                 parts.append(sublinear_tfidf(counts, idf))
             rows.append(scipy.sparse.hstack(parts).tocsr())
         return scipy.sparse.vstack(rows).tocsr()
@@ -153,8 +157,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if sparse_sizes:
             width = next(iter(sparse_sizes))
             # a message without word counts (an empty text) counts as a row of zeros
-            counts = scipy.sparse.vstack([sparse if sparse is not None else scipy.sparse.csr_matrix((1, width))
-                                          for _, sparse in found]).tocsr()
+            counts = scipy.sparse.vstack(
+                [sparse if sparse is not None else scipy.sparse.csr_matrix((1, width)) for _, sparse in found]
+            ).tocsr()
             idf = smooth_idf(counts)
         else:
             idf = np.zeros(0, np.float32)
@@ -229,7 +234,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if not self._labels or not messages:
             return messages
-        for message, row in zip(messages, self.probabilities(messages)):
+        for message, row in zip(messages, self.probabilities(messages), strict=True):
             order = np.argsort(-row)[: max(int(self._config["ranking_length"]), 1)]
             ranking = [{INTENT_NAME_KEY: self._labels[i], PREDICTED_CONFIDENCE_KEY: float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)

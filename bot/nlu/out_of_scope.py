@@ -131,10 +131,18 @@ class OutOfScopeDetector(GraphComponent):
         closest = float((self._examples @ vector).max()) / max(float(np.linalg.norm(vector)), 1e-12)
         if closest >= self._threshold:
             return
-        message.set(INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, PREDICTED_CONFIDENCE_KEY: 1.0 - closest},
-                    add_to_output=True)
-        message.set("out_of_scope", {"closest_similarity": round(closest, 4), "threshold": round(self._threshold, 4),
-                                     "replaced_intent": intent.get(INTENT_NAME_KEY)}, add_to_output=True)
+        message.set(
+            INTENT, {INTENT_NAME_KEY: OUT_OF_SCOPE, PREDICTED_CONFIDENCE_KEY: 1.0 - closest}, add_to_output=True
+        )
+        message.set(
+            "out_of_scope",
+            {
+                "closest_similarity": round(closest, 4),
+                "threshold": round(self._threshold, 4),
+                "replaced_intent": intent.get(INTENT_NAME_KEY),
+            },
+            add_to_output=True,
+        )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -47,8 +47,11 @@ def sentence_vector(message: Message, dimension: Optional[int] = None) -> Option
     ``dimension`` values, when given), if there is exactly one.
     """
     candidates = [
-        f for f in message.features
-        if f.is_dense() and f.type == FEATURE_TYPE_SENTENCE and f.attribute == TEXT
+        f
+        for f in message.features
+        if f.is_dense()
+        and f.type == FEATURE_TYPE_SENTENCE
+        and f.attribute == TEXT
         and (dimension is None or f.features.shape == (1, dimension))
     ]
     named = [f for f in candidates if SentenceEncoderFeaturizer.__name__ in str(f.origin)]
@@ -111,8 +114,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     def _featurize(self, messages: List[Message]) -> None:
         words = [[token.text for token in message.get(TOKENS_NAMES[TEXT]) or []] for message in messages]
         # A text with no tokens still gets a sentence vector (of the text itself).
-        words = [w if w else [message.get(TEXT)] for w, message in zip(words, messages)]
-        for message, encoded in zip(messages, self._encoder.encode_words(words, self._config["sequence_features"])):
+        words = [w if w else [message.get(TEXT)] for w, message in zip(words, messages, strict=True)]
+        for message, encoded in zip(
+            messages, self._encoder.encode_words(words, self._config["sequence_features"]), strict=True
+        ):
             sequence = encoded.tokens if message.get(TOKENS_NAMES[TEXT]) else None
             self.add_features_to_message(
                 sequence=sequence,

@@ -71,8 +71,7 @@ class SentimentAnalyzer(GraphComponent):
             # The sentence encoder's files, relative to the project root; the
             # same default as SentenceEncoderFeaturizer's model_directory.
             # null: train on TF-IDF features only.
-            "encoder_directory": sentence_featurizer.SentenceEncoderFeaturizer.get_default_config()[
-                "model_directory"],
+            "encoder_directory": sentence_featurizer.SentenceEncoderFeaturizer.get_default_config()["model_directory"],
         }
 
     def __init__(
@@ -117,11 +116,13 @@ class SentimentAnalyzer(GraphComponent):
         if directory is None:
             raise InvalidConfigException(
                 "SentimentAnalyzer: the model was trained with sentence-encoder vectors but "
-                "encoder_directory is not set")
+                "encoder_directory is not set"
+            )
         if not fetch.is_fetched(directory):
             raise InvalidConfigException(
                 f"SentimentAnalyzer: the sentence encoder's files are not in {directory}. "
-                "Run `.venv/bin/bot encoder fetch` (bin/setup does it).")
+                "Run `.venv/bin/bot encoder fetch` (bin/setup does it)."
+            )
         return SentenceEncoder.shared(directory)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -137,8 +138,11 @@ class SentimentAnalyzer(GraphComponent):
             raise ValueError("SentimentAnalyzer: no labelled sentiment examples found")
         dense = self._encoder().encode(texts) if encoder_directory(self._config) is not None else None
         self._model = SentimentModel.train(texts, labels, weights, c=float(self._config["C"]), dense=dense)
-        logger.info("Trained sentiment on %d labelled messages (%s)", len(texts),
-                    "TF-IDF and encoder vectors" if dense is not None else "TF-IDF only")
+        logger.info(
+            "Trained sentiment on %d labelled messages (%s)",
+            len(texts),
+            "TF-IDF and encoder vectors" if dense is not None else "TF-IDF only",
+        )
         with self._model_storage.write_to(self._resource) as directory:
             self._model.save(directory)
         return self._resource
@@ -161,7 +165,7 @@ class SentimentAnalyzer(GraphComponent):
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
         dense = self._vectors(messages, texts) if self._model.dense_dimension else None
-        for message, prediction in zip(messages, self._model.predict(texts, dense)):
+        for message, prediction in zip(messages, self._model.predict(texts, dense), strict=True):
             message.set(SENTIMENT, prediction.as_dict(), add_to_output=True)
         return messages
 
@@ -172,7 +176,7 @@ class SentimentAnalyzer(GraphComponent):
         missing = [index for index, vector in enumerate(vectors) if vector is None]
         if missing:
             encoded = self._encoder().encode([texts[index] for index in missing])
-            for index, vector in zip(missing, encoded):
+            for index, vector in zip(missing, encoded, strict=True):
                 vectors[index] = vector
         return np.stack(vectors)
 

@@ -30,8 +30,9 @@ from sklearn.linear_model import LogisticRegression
 
 LABELS = ("negative", "neutral", "positive")
 
-_WORD_PARAMS = dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
-                    token_pattern=r"(?u)\b\w+\b|[!?]+")
+_WORD_PARAMS = dict(
+    analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True, token_pattern=r"(?u)\b\w+\b|[!?]+"
+)
 _CHAR_PARAMS = dict(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True)
 
 
@@ -42,8 +43,11 @@ class Prediction:
     scores: Dict[str, float]
 
     def as_dict(self) -> Dict[str, object]:
-        return {"label": self.label, "score": round(self.score, 4),
-                "scores": {k: round(v, 4) for k, v in self.scores.items()}}
+        return {
+            "label": self.label,
+            "score": round(self.score, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+        }
 
 
 def read_labelled(path: Path) -> List[Tuple[str, str]]:
@@ -96,15 +100,18 @@ class SentimentModel:
         if dense is not None:
             blocks.append(sp.csr_matrix(dense * dense_scale))
         classifier = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-        classifier.fit(sp.hstack(blocks).tocsr(), list(labels),
-                       sample_weight=np.asarray(weights) if len(weights) else None)
+        classifier.fit(
+            sp.hstack(blocks).tocsr(), list(labels), sample_weight=np.asarray(weights) if len(weights) else None
+        )
         return cls(word, char, classifier, dense_dimension, dense_scale)
 
     def _checked_dense(self, texts: List[str], dense: Optional[np.ndarray]) -> Optional[np.ndarray]:
         if self.dense_dimension:
             if dense is None:
-                raise ValueError(f"this sentiment model was trained with {self.dense_dimension}-value "
-                                 "sentence-encoder vectors: pass them as `dense`")
+                raise ValueError(
+                    f"this sentiment model was trained with {self.dense_dimension}-value "
+                    "sentence-encoder vectors: pass them as `dense`"
+                )
             dense = np.asarray(dense, dtype=np.float64)
             if dense.shape != (len(texts), self.dense_dimension):
                 raise ValueError(f"dense must have shape ({len(texts)}, {self.dense_dimension}), not {dense.shape}")
@@ -120,11 +127,13 @@ class SentimentModel:
         dense = self._checked_dense(texts, dense)
         coefficients = self._classifier.coef_
         words, chars = len(self._word.vocabulary_), len(self._char.vocabulary_)
-        scores = (self._word.transform(texts) @ coefficients[:, :words].T
-                  + self._char.transform(texts) @ coefficients[:, words:words + chars].T
-                  + self._classifier.intercept_)
+        scores = (
+            self._word.transform(texts) @ coefficients[:, :words].T
+            + self._char.transform(texts) @ coefficients[:, words : words + chars].T
+            + self._classifier.intercept_
+        )
         if dense is not None:
-            scores = scores + dense @ coefficients[:, words + chars:].T
+            scores = scores + dense @ coefficients[:, words + chars :].T
         scores = np.asarray(scores)
         if scores.shape[1] == 1:  # two classes: one logistic score
             scores = np.hstack([np.zeros_like(scores), scores])

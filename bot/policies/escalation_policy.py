@@ -43,9 +43,7 @@ def customer_turns(tracker: DialogueStateTracker) -> List[Turn]:
     return turns
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class EscalationPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -55,9 +53,7 @@ class EscalationPolicy(Policy):
     def supported_data() -> SupportedData:
         return SupportedData.ML_AND_RULE_DATA
 
-    def train(
-        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         # Nothing to learn: the decision is configuration. Persist an empty resource.
         with self._model_storage.write_to(self._resource):
             pass
@@ -71,9 +67,8 @@ class EscalationPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        just_heard_customer = (
-            tracker.latest_action_name == ACTION_LISTEN_NAME
-            and isinstance(tracker.events[-1] if tracker.events else None, UserUttered)
+        just_heard_customer = tracker.latest_action_name == ACTION_LISTEN_NAME and isinstance(
+            tracker.events[-1] if tracker.events else None, UserUttered
         )
         if not just_heard_customer or HANDOFF_ACTION not in domain.action_names_or_texts:
             return self._prediction(probabilities)

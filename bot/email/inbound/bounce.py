@@ -23,13 +23,21 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     bounce = bounces.parse_bounce(arrival.raw)
     if bounce is None:
         return None
-    original = await store.outbound_by_message_id(session, bounce.original_message_id) \
-        if bounce.original_message_id else None
+    original = (
+        await store.outbound_by_message_id(session, bounce.original_message_id) if bounce.original_message_id else None
+    )
     mail = arrival.mail
-    session.add(InboundEmail(message_id=arrival.message_id, conversation_id=original.conversation_id if original else None,
-                             from_address=(mail.from_address or "")[:254], subject=(mail.subject or "")[:255],
-                             automatic_reason="bounce", received_at=arrival.now,
-                             problems="\n".join(mail.problems + bounce.problems)[:4000] or None))
+    session.add(
+        InboundEmail(
+            message_id=arrival.message_id,
+            conversation_id=original.conversation_id if original else None,
+            from_address=(mail.from_address or "")[:254],
+            subject=(mail.subject or "")[:255],
+            automatic_reason="bounce",
+            received_at=arrival.now,
+            problems="\n".join(mail.problems + bounce.problems)[:4000] or None,
+        )
+    )
     recipients = bounce.recipients or []
     if not recipients and original is not None:
         recipients = [bounces.BouncedRecipient(original.to_address.lower(), "failed", None, None)]
@@ -41,15 +49,28 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     detail = f"{kind} bounce for {', '.join(addresses) or 'an unknown address'}: {why}"
     if undeliverable:
         await store.mark_customers(session, undeliverable, email_undeliverable=True)
-        note = (f"Email undeliverable ({detail}). Reminders to {', '.join(undeliverable)} are paused; "
-                "please find another way to reach the customer.")
+        note = (
+            f"Email undeliverable ({detail}). Reminders to {', '.join(undeliverable)} are paused; "
+            "please find another way to reach the customer."
+        )
     elif bounce.hard:
-        note = f"Possible bounce; the failed address was not named, only guessed ({detail}). Nothing was changed; please check."
+        note = (
+            f"Possible bounce; the failed address was not named, only guessed ({detail})."
+            " Nothing was changed; please check."
+        )
     else:
         logger.info("soft bounce %s: %s", arrival.message_id, detail)
         return Outcome(arrival.message_id, "bounce", detail=detail)
-    told = await agents.tell(session, lifecycle=arrival.lifecycle, note=note, reason="email_bounced", original=original,
-                             original_message_id=bounce.original_message_id, addresses=addresses, now=arrival.now)
+    told = await agents.tell(
+        session,
+        lifecycle=arrival.lifecycle,
+        note=note,
+        reason="email_bounced",
+        original=original,
+        original_message_id=bounce.original_message_id,
+        addresses=addresses,
+        now=arrival.now,
+    )
     logger.warning("bounce %s: %s%s", arrival.message_id, detail, "" if told else " (not about anyone we know)")
     return Outcome(arrival.message_id, "bounce", detail=detail)
 
@@ -64,9 +85,16 @@ async def _undeliverable(session, arrival: Arrival, recipients, *, certain: bool
         if not hard and recipient.action == "failed" and recipient.reason in ADDRESS_REASONS:
             earlier = await store.soft_bounces_since(session, address, since, sorted(ADDRESS_REASONS))
             hard = earlier + 1 >= arrival.settings.email_soft_bounces_until_hard
-        session.add(BouncedAddress(address=address, hard=recipient.hard, reason=recipient.reason[:32],
-                                   status=(recipient.status or None), inbound_message_id=arrival.message_id,
-                                   received_at=arrival.now))
+        session.add(
+            BouncedAddress(
+                address=address,
+                hard=recipient.hard,
+                reason=recipient.reason[:32],
+                status=(recipient.status or None),
+                inbound_message_id=arrival.message_id,
+                received_at=arrival.now,
+            )
+        )
         if hard and certain:
             out.append(address)
     return out

@@ -37,8 +37,14 @@ class Inbox:
 
     async def process(self, raw: bytes) -> Outcome:
         mail = parse.parse(raw)
-        arrival = Arrival(raw=mail.raw, mail=mail, message_id=stable_message_id(mail, mail.raw),
-                          settings=self.settings, now=self.clock(), lifecycle=self.router.lifecycle)
+        arrival = Arrival(
+            raw=mail.raw,
+            mail=mail,
+            message_id=stable_message_id(mail, mail.raw),
+            settings=self.settings,
+            now=self.clock(),
+            lifecycle=self.router.lifecycle,
+        )
         for problem in mail.problems:
             logger.warning("inbound email %s: %s", arrival.message_id, problem)
         async with session_scope(self.db_url) as session:

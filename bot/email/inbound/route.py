@@ -26,10 +26,18 @@ async def hold_automatic(arrival: Arrival, session) -> Optional[Outcome]:
     if arrival.automatic_reason is None:
         return None
     conversation = arrival.conversation
-    await conversation_store.add_message(session, conversation, "customer", text_of(arrival) or "(empty)",
-                                         "held_for_agent", arrival.now, client_message_id=arrival.message_id[:64])
-    logger.info("no automatic reply to %s from %s: %s", arrival.message_id, arrival.mail.from_address,
-                arrival.automatic_reason)
+    await conversation_store.add_message(
+        session,
+        conversation,
+        "customer",
+        text_of(arrival) or "(empty)",
+        "held_for_agent",
+        arrival.now,
+        client_message_id=arrival.message_id[:64],
+    )
+    logger.info(
+        "no automatic reply to %s from %s: %s", arrival.message_id, arrival.mail.from_address, arrival.automatic_reason
+    )
     return Outcome(arrival.message_id, "automatic", conversation.public_id, arrival.automatic_reason)
 
 
@@ -38,9 +46,12 @@ async def to_router(arrival: Arrival, router: Intake) -> Outcome:
     conversation = arrival.conversation
     text = text_of(arrival) or arrival.mail.subject or "(empty message)"
     try:
-        accepted = await router.customer_message("email", conversation.session_key,
-                                                 text[: arrival.settings.max_message_chars],
-                                                 client_message_id=arrival.message_id[:64])
+        accepted = await router.customer_message(
+            "email",
+            conversation.session_key,
+            text[: arrival.settings.max_message_chars],
+            client_message_id=arrival.message_id[:64],
+        )
     except MessageRejected as exc:
         return Outcome(arrival.message_id, "held", conversation.public_id, str(exc))
     await _thread_for_new_conversation(router.db_url, accepted.conversation_id, conversation.id)
@@ -55,7 +66,13 @@ async def _thread_for_new_conversation(db_url: str, public_id: str, previous_id:
             return
         old = await store.thread_for(session, previous_id)
         if old is not None:
-            session.add(EmailThread(conversation_id=conversation.id, customer_address=old.customer_address,
-                                    subject=old.subject, references=old.references,
-                                    last_inbound_message_id=old.last_inbound_message_id,
-                                    last_emailed_message_id=old.last_emailed_message_id))
+            session.add(
+                EmailThread(
+                    conversation_id=conversation.id,
+                    customer_address=old.customer_address,
+                    subject=old.subject,
+                    references=old.references,
+                    last_inbound_message_id=old.last_inbound_message_id,
+                    last_emailed_message_id=old.last_emailed_message_id,
+                )
+            )

@@ -26,24 +26,35 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     if arrival.conversation is None:
         arrival.conversation = await _conversation_for(session, mail, arrival.now)
     if not arrival.seen_before:
-        session.add(InboundEmail(
-            message_id=arrival.message_id, conversation_id=arrival.conversation.id,
-            from_address=(mail.from_address or "")[:254], subject=(mail.subject or "")[:255],
-            automatic_reason=(arrival.automatic_reason or None) and arrival.automatic_reason[:64],
-            problems="\n".join(mail.problems) or None,
-            attachments=json.dumps([vars(a) for a in mail.attachments]) if mail.attachments else None,
-            received_at=arrival.now))
+        session.add(
+            InboundEmail(
+                message_id=arrival.message_id,
+                conversation_id=arrival.conversation.id,
+                from_address=(mail.from_address or "")[:254],
+                subject=(mail.subject or "")[:255],
+                automatic_reason=(arrival.automatic_reason or None) and arrival.automatic_reason[:64],
+                problems="\n".join(mail.problems) or None,
+                attachments=json.dumps([vars(a) for a in mail.attachments]) if mail.attachments else None,
+                received_at=arrival.now,
+            )
+        )
     thread = await store.thread_for(session, arrival.conversation.id)
     if thread is not None:
         thread.last_inbound_message_id = f"<{arrival.message_id.strip('<>')}>"
-        thread.references = threads.extend_references(thread.references, *mail.references, mail.in_reply_to,
-                                                       arrival.message_id)
+        thread.references = threads.extend_references(
+            thread.references, *mail.references, mail.in_reply_to, arrival.message_id
+        )
     return None
 
 
 def _new_thread(conversation: Conversation, mail: parse.InboundEmail) -> EmailThread:
-    return EmailThread(conversation_id=conversation.id, customer_address=(mail.reply_address or "")[:254],
-                       subject=(mail.subject or "")[:255], references="", last_emailed_message_id=0)
+    return EmailThread(
+        conversation_id=conversation.id,
+        customer_address=(mail.reply_address or "")[:254],
+        subject=(mail.subject or "")[:255],
+        references="",
+        last_emailed_message_id=0,
+    )
 
 
 async def _conversation_for(session, mail: parse.InboundEmail, now: dt.datetime) -> Conversation:
@@ -58,7 +69,9 @@ async def _conversation_for(session, mail: parse.InboundEmail, now: dt.datetime)
             thread = await store.thread_for(session, conversation.id)
             # A token only joins the thread of the same sender: tokens are visible in subjects.
             if thread is None or thread.customer_address.lower() not in {
-                    (mail.from_address or "").lower(), (mail.reply_address or "").lower()}:
+                (mail.from_address or "").lower(),
+                (mail.reply_address or "").lower(),
+            }:
                 conversation = None
     if conversation is not None and conversation.channel == "email":
         latest = await conversation_store.latest_conversation(session, "email", conversation.session_key)
@@ -70,8 +83,9 @@ async def _conversation_for(session, mail: parse.InboundEmail, now: dt.datetime)
     return conversation
 
 
-async def _reminder_conversation(session, mail: parse.InboundEmail, candidates, now: dt.datetime
-                                 ) -> Optional[Conversation]:
+async def _reminder_conversation(
+    session, mail: parse.InboundEmail, candidates, now: dt.datetime
+) -> Optional[Conversation]:
     """A reply to a payment reminder joins its invoice's conversation (the one dunning alerts use)."""
     number = next((n for n in (threads.invoice_number_in(f"<{mid}>") for mid in candidates) if n), None)
     if number is None:

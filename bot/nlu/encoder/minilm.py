@@ -135,7 +135,9 @@ class MiniLM:
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         attention = scores / scores.sum(-1, keepdims=True)
         context = (attention @ v).transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
-        flat = _layer_norm(context @ layer.attention_out + layer.attention_out_bias + flat, layer.attention_norm, self.eps)
+        flat = _layer_norm(
+            context @ layer.attention_out + layer.attention_out_bias + flat, layer.attention_norm, self.eps
+        )
         inner = _gelu(flat @ layer.intermediate + layer.intermediate_bias)
         flat = _layer_norm(inner @ layer.output + layer.output_bias + flat, layer.output_norm, self.eps)
         return flat.reshape(batch, length, self.hidden)

@@ -56,13 +56,22 @@ class _Builder:
         return output
 
     def linear(self, x: str, weight: np.ndarray, bias: np.ndarray) -> str:
-        return self.op("Add", self.op("MatMul", x, self.constant(weight.astype(np.float32))),
-                       self.constant(bias.astype(np.float32)))
+        return self.op(
+            "Add",
+            self.op("MatMul", x, self.constant(weight.astype(np.float32))),
+            self.constant(bias.astype(np.float32)),
+        )
 
     def layer_norm(self, x: str, norm: tuple, eps: float) -> str:
         weight, bias = norm
-        return self.op("LayerNormalization", x, self.constant(weight.astype(np.float32)),
-                       self.constant(bias.astype(np.float32)), axis=-1, epsilon=eps)
+        return self.op(
+            "LayerNormalization",
+            x,
+            self.constant(weight.astype(np.float32)),
+            self.constant(bias.astype(np.float32)),
+            axis=-1,
+            epsilon=eps,
+        )
 
 
 def _attention(b: _Builder, model: MiniLM, layer, x: str, mask_bias: str) -> str:
@@ -81,16 +90,20 @@ def _attention(b: _Builder, model: MiniLM, layer, x: str, mask_bias: str) -> str
     weights = b.op("Softmax", b.op("Add", scores, mask_bias), axis=-1)
     context = b.op("Transpose", b.op("MatMul", weights, value), perm=[0, 2, 1, 3])
     merged = b.op("Reshape", context, b.constant(np.array([0, 0, hidden], dtype=np.int64), "hidden_shape"))
-    return b.layer_norm(b.op("Add", b.linear(merged, layer.attention_out, layer.attention_out_bias), x),
-                        layer.attention_norm, model.eps)
+    return b.layer_norm(
+        b.op("Add", b.linear(merged, layer.attention_out, layer.attention_out_bias), x), layer.attention_norm, model.eps
+    )
 
 
 def _feed_forward(b: _Builder, model: MiniLM, layer, x: str) -> str:
     inner = b.linear(x, layer.intermediate, layer.intermediate_bias)
     # exact GELU: 0.5 x (1 + erf(x / sqrt 2)); onnxruntime fuses the pattern
     erf = b.op("Erf", b.op("Div", inner, b.constant(np.array(np.sqrt(2.0), dtype=np.float32))))
-    gelu = b.op("Mul", b.op("Mul", inner, b.op("Add", erf, b.constant(np.array(1.0, dtype=np.float32)))),
-                b.constant(np.array(0.5, dtype=np.float32)))
+    gelu = b.op(
+        "Mul",
+        b.op("Mul", inner, b.op("Add", erf, b.constant(np.array(1.0, dtype=np.float32)))),
+        b.constant(np.array(0.5, dtype=np.float32)),
+    )
     return b.layer_norm(b.op("Add", b.linear(gelu, layer.output, layer.output_bias), x), layer.output_norm, model.eps)
 
 
@@ -102,13 +115,19 @@ def build(model: MiniLM):
     # positions 0..length-1, read off the input's shape
     length = b.op("Gather", b.op("Shape", "input_ids"), b.constant(np.array(1, dtype=np.int64)), axis=0)
     positions = b.op("Range", b.constant(np.array(0, dtype=np.int64)), length, b.constant(np.array(1, dtype=np.int64)))
-    x = b.op("Add", b.op("Gather", b.constant(model.word, "word_embeddings"), "input_ids", axis=0),
-             b.op("Gather", b.constant(model.position, "position_embeddings"), positions, axis=0))
+    x = b.op(
+        "Add",
+        b.op("Gather", b.constant(model.word, "word_embeddings"), "input_ids", axis=0),
+        b.op("Gather", b.constant(model.position, "position_embeddings"), positions, axis=0),
+    )
     x = b.layer_norm(b.op("Add", x, b.constant(model.token_type.astype(np.float32))), model.embedding_norm, model.eps)
     # (batch, 1, 1, length): 0 where there is a token, MASKED where there is padding
     padding = b.op("Sub", b.constant(np.array(1.0, dtype=np.float32)), "attention_mask")
-    mask_bias = b.op("Unsqueeze", b.op("Mul", padding, b.constant(np.array(MASKED, dtype=np.float32))),
-                     b.constant(np.array([1, 2], dtype=np.int64)))
+    mask_bias = b.op(
+        "Unsqueeze",
+        b.op("Mul", padding, b.constant(np.array(MASKED, dtype=np.float32))),
+        b.constant(np.array([1, 2], dtype=np.int64)),
+    )
     for layer in model.layers:
         x = _feed_forward(b, model, layer, _attention(b, model, layer, x, mask_bias))
     b.nodes.append(helper.make_node("Identity", [x], ["tokens"]))
@@ -117,15 +136,19 @@ def build(model: MiniLM):
     summed = b.op("ReduceSum", b.op("Mul", x, mask), one_axis, keepdims=0)
     counts = b.op("Max", b.op("ReduceSum", mask, one_axis, keepdims=0), b.constant(np.array(1e-9, dtype=np.float32)))
     pooled = b.op("Div", summed, counts)
-    norm = b.op("Max", b.op("ReduceL2", pooled, axes=[1], keepdims=1),
-                b.constant(np.array(1e-12, dtype=np.float32)))
+    norm = b.op("Max", b.op("ReduceL2", pooled, axes=[1], keepdims=1), b.constant(np.array(1e-12, dtype=np.float32)))
     b.nodes.append(helper.make_node("Div", [pooled, norm], ["sentence"]))
     graph = helper.make_graph(
-        b.nodes, "all-MiniLM-L6-v2",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "length"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "length"])],
-        [helper.make_tensor_value_info("sentence", TensorProto.FLOAT, ["batch", model.hidden]),
-         helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", "length", model.hidden])],
+        b.nodes,
+        "all-MiniLM-L6-v2",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "length"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", "length"]),
+        ],
+        [
+            helper.make_tensor_value_info("sentence", TensorProto.FLOAT, ["batch", model.hidden]),
+            helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", "length", model.hidden]),
+        ],
         b.initializers,
     )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="bot.nlu.encoder")
@@ -144,8 +167,9 @@ def write_quantized(model: MiniLM, target: Path) -> Path:
         onnx.save(build(model), str(fp32))
         # Only the matrix products: the embedding tables are gathered row by row.
         # One scale per output column: a single scale per matrix costs cosine 0.97.
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                         per_channel=True)
+        quantize_dynamic(
+            str(fp32), str(target), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True
+        )
     finally:
         fp32.unlink(missing_ok=True)
     return target

@@ -38,8 +38,9 @@ def load_model(directory: Path) -> Union[MiniLM, OnnxMiniLM]:
     """The int8 ONNX graph when `bot encoder fetch` built it, else the numpy forward pass."""
     if (directory / GRAPH_FILE).exists():
         return OnnxMiniLM.load(directory)
-    logger.warning("No %s in %s: encoding with numpy, several times slower (run `bot encoder fetch`)",
-                   GRAPH_FILE, directory)
+    logger.warning(
+        "No %s in %s: encoding with numpy, several times slower (run `bot encoder fetch`)", GRAPH_FILE, directory
+    )
     return MiniLM.load(directory)
 
 

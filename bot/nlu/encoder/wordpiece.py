@@ -99,7 +99,7 @@ class WordPiece:
                 ids.extend(self._word_ids(piece))
         return ids
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=65536)  # noqa: B019 - one tokenizer per process, kept for its lifetime
     def _word_ids(self, word: str) -> tuple:
         if len(word) > MAX_CHARS_PER_WORD:
             return (self.unk_id,)

@@ -16,7 +16,7 @@ from bot.conversations.models import Conversation, CsatRating, Handoff, Message
 from bot.db import dispose_engines, session_scope
 from bot.demo import agents as hub_seed
 from bot.demo import history as demo_history
-from bot.demo.seed import SCENARIOS
+from bot.demo.scenarios import SCENARIOS
 from bot.dunning.models import Reminder
 from tests.conftest import TODAY
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from bot.accounts import queries
 from bot.accounts.models import Customer, Invoice, PromiseToPay
 from bot.db import session_scope
-from bot.demo.seed import SCENARIOS
+from bot.demo.scenarios import SCENARIOS
 from tests.conftest import TODAY
 
 BUCKETS = [(1, 30), (31, 60), (61, 90), (91, 120), (121, 10_000)]

@@ -14,9 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, select
 
-from bot.db import session_scope
-from bot.dunning.models import DunningClaim
-from bot.conversations.models import Conversation, Handoff, Message, Note
 from bot.accounts.models import (
     Card,
     Customer,
@@ -26,8 +23,10 @@ from bot.accounts.models import (
     PromiseToPay,
     VerificationSecret,
 )
-from bot.dunning.models import Reminder
+from bot.conversations.models import Conversation, Handoff, Message, Note
+from bot.db import session_scope
 from bot.dunning import engine
+from bot.dunning.models import DunningClaim, Reminder
 from tests.conftest import TODAY, use_settings
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.db import session_scope
 from bot.dunning import aging
-from bot.dunning.data import Account, OpenInvoice
+from bot.dunning.rows import Account, OpenInvoice
 from tests.conftest import TODAY
 
 

@@ -2,8 +2,8 @@
 pauses the engine until the promised date."""
 
 from actions.reminders import ActionRecordPromise, ActionWhyReminder
-from bot.db import session_scope
 from bot.accounts import queries
+from bot.db import session_scope
 from tests.actions.helpers import run_action, verified_slots
 from tests.bot.dunning.conftest import at
 

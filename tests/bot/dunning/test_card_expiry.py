@@ -2,8 +2,8 @@
 
 from sqlalchemy import update
 
-from bot.db import session_scope
 from bot.accounts.models import Card
+from bot.db import session_scope
 from tests.bot.dunning.conftest import at, months_ahead
 
 

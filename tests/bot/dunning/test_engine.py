@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.conversations.models import Conversation, Handoff, Note
 from bot.accounts.models import Invoice
+from bot.conversations.models import Conversation, Handoff, Note
+from bot.db import session_scope
 from bot.dunning.models import Reminder
 from bot.dunning.policy import load_policy
 from tests.bot.dunning.conftest import at

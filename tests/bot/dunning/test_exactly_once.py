@@ -1,15 +1,14 @@
 """At most once per invoice and stage: overlapping runs, and a run that dies after sending."""
 
 import asyncio
-import datetime as dt
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import session_scope
-from bot.dunning.models import DunningClaim
 from bot.dunning import claims
 from bot.dunning.claims import Claim
+from bot.dunning.models import DunningClaim
 from bot.email import transport
 from tests.bot.dunning.conftest import at
 

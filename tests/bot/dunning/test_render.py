@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import load_settings
 from bot.dunning import notices, render
-from bot.dunning.data import Account, CardRow, OpenInvoice
 from bot.dunning.policy import DEFAULT_TEMPLATES, load_policy, parse_policy
+from bot.dunning.rows import Account, CardRow, OpenInvoice
 from bot.email import threads
 from tests.conftest import TODAY
 

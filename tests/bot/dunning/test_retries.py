@@ -1,16 +1,15 @@
 """Smart retries through the gateway interface: soft declines retried on schedule, hard
 declines never (an update-card email instead), a successful retry pays and stops dunning."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_scope
 from bot.accounts.models import Invoice, Payment, PaymentAttempt
-from bot.dunning.data import CardRow
+from bot.db import session_scope
 from bot.dunning.gateway import TEST_CARDS, SandboxGateway
+from bot.dunning.rows import CardRow
 from tests.bot.dunning.conftest import at
 from tests.conftest import TODAY
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from bot.dunning import schedule
-from bot.dunning.data import Account, AttemptRow, OpenInvoice, PromiseRow
 from bot.dunning.policy import load_policy
+from bot.dunning.rows import Account, AttemptRow, OpenInvoice, PromiseRow
 from tests.conftest import TODAY
 
 POLICY = load_policy()

@@ -1,17 +1,15 @@
 """Reminders stop (paid, disputed, written off, opted out, bounced), pause (a promise, a person
 holding the conversation, quiet hours) and resume after a broken promise, telling an agent."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.conversations import handoffs
-from bot.conversations import store
-from bot.db import session_scope
-from bot.conversations.models import Conversation, Handoff, Note
 from bot.accounts.models import Payment, PromiseToPay
+from bot.conversations import handoffs, store
+from bot.conversations.models import Conversation, Handoff, Note
+from bot.db import session_scope
 from tests.bot.dunning.conftest import at
 
 

@@ -359,3 +359,17 @@ def test_answers_go_to_reply_to_when_given():
     assert email.from_address == "office@smallbiz.example"
     assert email.reply_address == "accounts@smallbiz.example"
     assert parse(b"From: ann@example.com\r\n\r\nx").reply_address == "ann@example.com"
+
+
+def test_a_message_the_parser_cannot_read_is_kept_as_raw_text(monkeypatch):
+    """The last resort: whatever breaks inside the parser, the message's text reaches an agent."""
+    from bot.email import parse as parse_module
+
+    def broken(raw, limit):
+        raise RecursionError("nested too deep")
+
+    monkeypatch.setattr(parse_module, "_parse", broken)
+    email = parse(b"From: a@example.com\r\n\r\nMy meter reads 12345.\r\n\r\n\r\n\r\nThanks\x00\r\n")
+    assert email.text == "From: a@example.com\n\nMy meter reads 12345.\n\nThanks"
+    assert email.text_source == "raw"
+    assert email.problems == ["unparseable message (RecursionError); kept as raw text"]
