@@ -81,7 +81,7 @@ def fill(url: str, invoices: int) -> int:
 
 
 async def timed_runs(url: str, outbox: str) -> list:
-    settings = load_settings({"BOT_DATABASE_URL": url, "BOT_MAIL_OUTBOX_DIR": outbox})
+    settings = load_settings({"BOT_DATABASE_URL": url, "BOT_EMAIL_OUTBOX_DIR": outbox})
     results = []
     for label in ("today's run", "second run"):
         started = time.perf_counter()

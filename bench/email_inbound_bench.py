@@ -87,7 +87,7 @@ async def main(args: argparse.Namespace) -> None:
         "BOT_DATABASE_URL": db_url, "BOT_RASA_URL": rasa_url,
         "BOT_IMAP_HOST": imap.host, "BOT_IMAP_PORT": str(imap.port), "BOT_IMAP_USERNAME": imap.user,
         "BOT_IMAP_PASSWORD": imap.password, "BOT_IMAP_SECURITY": "none",
-        "BOT_SMTP_HOST": smtp.host, "BOT_SMTP_PORT": str(smtp.port), "BOT_MAIL_FROM": "support@northwind.example",
+        "BOT_SMTP_HOST": smtp.host, "BOT_SMTP_PORT": str(smtp.port), "BOT_EMAIL_FROM_ADDRESS": "support@northwind.example",
         "BOT_EMAIL_POLL_SECONDS": "0.2", "BOT_EMAIL_AUTO_REPLY_CAP": str(args.emails + 1),
     })
     app = build_app(settings, db_url=db_url)

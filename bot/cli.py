@@ -153,7 +153,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     try:
         settings = get_settings()
-        asyncio.run(chat(args.url or settings.rasa_url, settings.rasa_token))
+        asyncio.run(chat(args.url or settings.rasa.url, settings.rasa.token))
     except (KeyboardInterrupt, EOFError):
         print()
     return 0

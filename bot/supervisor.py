@@ -59,15 +59,15 @@ def processes(settings: Settings, model: Path, var_dir: Path = PROJECT_ROOT / "v
         Process(
             "action server",
             [python, "-m", "bot.internal.action_server"],
-            f"http://127.0.0.1:{settings.action_port}/health",
+            f"http://127.0.0.1:{settings.action.port}/health",
         ),
         Process(
             "Rasa server",
             [python, "-m", "bot.internal.rasa_server", "--model", str(model), "--endpoints", str(endpoints)],
-            f"http://127.0.0.1:{settings.rasa_port}/status",
-            health_params={"token": settings.rasa_token},
+            f"http://127.0.0.1:{settings.rasa.port}/status",
+            health_params={"token": settings.rasa.token},
         ),
-        Process("hub", [python, "-m", "bot", "serve"], f"http://127.0.0.1:{settings.hub_port}/health"),
+        Process("hub", [python, "-m", "bot", "serve"], f"http://127.0.0.1:{settings.hub.port}/health"),
     ]
 
 
@@ -75,7 +75,7 @@ def child_environment(settings: Settings, env: Optional[Mapping[str, str]]) -> D
     """The children's environment: the caller's, plus the internal tokens, so that
     all three processes hold the same ones."""
     base = dict(os.environ if env is None else env)
-    base.update({"BOT_RASA_TOKEN": settings.rasa_token, "BOT_ACTION_TOKEN": settings.action_token})
+    base.update({"BOT_RASA_TOKEN": settings.rasa.token, "BOT_ACTION_TOKEN": settings.action.token})
     return base
 
 
@@ -209,8 +209,8 @@ async def run(settings: Settings, model: Path) -> int:
             "    sign in as alex@northwind.example or sam@northwind.example,"
             f" password {settings.demo_agent_password!r}\n"
             f"  {email_status(settings)}\n"
-            f"  Rasa server (internal):  {settings.rasa_url} on {settings.rasa_host}, token required\n"
-            f"  Action server (internal): {settings.action_url} on {settings.action_host}, token required\n"
+            f"  Rasa server (internal):  {settings.rasa.url} on {settings.rasa.host}, token required\n"
+            f"  Action server (internal): {settings.action.url} on {settings.action.host}, token required\n"
             "  Chat in this terminal:      bin/chat   (in a second terminal)\n"
             "A process that stops is restarted. Press Ctrl-C to stop.\n",
             flush=True,

@@ -100,7 +100,7 @@ def servers(seeded_sqlite_template, tmp_path_factory):
     env_values.update({
         "BOT_IMAP_HOST": imap.host, "BOT_IMAP_PORT": str(imap.port), "BOT_IMAP_USERNAME": imap.user,
         "BOT_IMAP_PASSWORD": imap.password, "BOT_IMAP_SECURITY": "none", "BOT_SMTP_HOST": smtp.host,
-        "BOT_SMTP_PORT": str(smtp.port), "BOT_MAIL_FROM": "support@northwind.example", "BOT_EMAIL_POLL_SECONDS": "0.5",
+        "BOT_SMTP_PORT": str(smtp.port), "BOT_EMAIL_FROM_ADDRESS": "support@northwind.example", "BOT_EMAIL_POLL_SECONDS": "0.5",
     })
     servers = Servers(config.load_settings(env_values), {**os.environ, **env_values}, work,
                       env_values["BOT_DATABASE_URL"])

@@ -8,6 +8,8 @@ Nothing else in the project reads the environment: other modules call
 :func:`get_settings`.
 """
 
+from bot.config.declare import PROJECT_ROOT
+from bot.config.escalation_rules import EscalationRules
 from bot.config.loading import (
     ConfigError,
     async_database_url,
@@ -18,7 +20,7 @@ from bot.config.loading import (
     variables,
     with_internal_tokens,
 )
-from bot.config.settings import PROJECT_ROOT, EscalationRules, Settings
+from bot.config.settings import Settings
 
 __all__ = [
     "PROJECT_ROOT",

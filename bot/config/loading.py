@@ -9,61 +9,79 @@ import functools
 import json
 import os
 import secrets
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from bot.config.settings import EscalationRules, Settings
+from bot.config.settings import RENAMED, ActionServerSettings, RasaSettings, Settings
 
 
 class ConfigError(ValueError):
     """A configuration value is missing or malformed."""
 
 
-def _variables(cls: type, prefix: str) -> Dict[str, Tuple[str, Callable[[str], Any]]]:
-    """BOT_<PREFIX><FIELD> -> (field, parser) for every declared setting of a group."""
-    return {
-        f"BOT_{prefix}{f.name.upper()}": (f.name, f.metadata["parse"])
-        for f in dataclasses.fields(cls)
-        if "parse" in f.metadata
-    }
+Parser = Callable[[str], Any]
 
 
-def _read(environ: Mapping[str, str], cls: type, prefix: str) -> Dict[str, Any]:
-    values: Dict[str, Any] = {}
-    for variable, (field, parse) in _variables(cls, prefix).items():
-        raw = environ.get(variable)
-        if raw is None or raw == "":
-            continue
-        try:
-            values[field] = parse(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{variable}={raw!r} is invalid: {exc}") from exc
-    return values
+def _variables(cls: type, prefix: str = "") -> Dict[str, Tuple[Tuple[str, ...], Parser]]:
+    """BOT_<PREFIX><FIELD> -> (path of fields, parser) for every setting of a class and its groups."""
+    found: Dict[str, Tuple[Tuple[str, ...], Parser]] = {}
+    for f in dataclasses.fields(cls):
+        if "parse" in f.metadata:
+            found[f"BOT_{prefix}{f.name.upper()}"] = ((f.name,), f.metadata["parse"])
+        elif "group" in f.metadata:
+            nested = _variables(f.default_factory, f.metadata["group"])  # type: ignore[arg-type]
+            found.update({name: ((f.name, *path), parse) for name, (path, parse) in nested.items()})
+    return found
 
 
 def variables() -> Tuple[str, ...]:
     """Every environment variable the product reads (for the docs and their test)."""
-    return tuple(_variables(Settings, "")) + tuple(_variables(EscalationRules, "ESCALATION_"))
+    return tuple(_variables(Settings))
+
+
+def _read(environ: Mapping[str, str]) -> Dict[str, Dict[str, Any]]:
+    """The values set in the environment, parsed: {group or "": {field: value}}."""
+    for old, new in RENAMED.items():
+        if environ.get(old):
+            raise ConfigError(f"{old} is now called {new}")
+    values: Dict[str, Dict[str, Any]] = defaultdict(dict)
+    for variable, (path, parse) in _variables(Settings).items():
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{variable}={raw!r} is invalid: {exc}") from exc
+        group, field = (path[0], path[1]) if len(path) == 2 else ("", path[0])
+        values[group][field] = value
+    return values
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Builds settings from a mapping of environment variables."""
-    top = _read(environ, Settings, "")
-    nested = _read(environ, EscalationRules, "ESCALATION_")
+    values = _read(environ)
     # Rasa's URL follows its port unless set on its own; so does the action server's.
-    top.setdefault("rasa_url", f"http://127.0.0.1:{top.get('rasa_port', Settings.rasa_port)}")
-    top.setdefault("action_url", f"http://127.0.0.1:{top.get('action_port', Settings.action_port)}/webhook")
-    rules = EscalationRules(**nested)
+    rasa, action = values["rasa"], values["action"]
+    rasa.setdefault("url", f"http://127.0.0.1:{rasa.get('port', RasaSettings.port)}")
+    action.setdefault("url", f"http://127.0.0.1:{action.get('port', ActionServerSettings.port)}/webhook")
+    groups = {
+        f.name: f.default_factory(**values[f.name])  # type: ignore[misc]
+        for f in dataclasses.fields(Settings)
+        if "group" in f.metadata
+    }
+    rules = groups["escalation"]
     if rules.trend_negative_count > rules.trend_window:
         raise ConfigError("BOT_ESCALATION_TREND_NEGATIVE_COUNT cannot exceed BOT_ESCALATION_TREND_WINDOW")
-    return Settings(escalation=rules, **top)
+    return Settings(**values[""], **groups)
 
 
 def with_internal_tokens(settings: Settings) -> Settings:
     """Fills in the internal tokens that were not configured from the token file,
     creating it (owner-only) with new random tokens the first time: every process of
     one installation, and `bot chat` in another terminal, then agree without setup."""
-    if settings.rasa_token and settings.action_token:
+    if settings.rasa.token and settings.action.token:
         return settings
     path = Path(settings.internal_token_file)
     try:
@@ -84,8 +102,8 @@ def with_internal_tokens(settings: Settings) -> Settings:
         raise ConfigError(f"{path} must hold rasa_token and action_token; delete it to make new ones")
     return dataclasses.replace(
         settings,
-        rasa_token=settings.rasa_token or stored["rasa_token"],
-        action_token=settings.action_token or stored["action_token"],
+        rasa=dataclasses.replace(settings.rasa, token=settings.rasa.token or stored["rasa_token"]),
+        action=dataclasses.replace(settings.action, token=settings.action.token or stored["action_token"]),
     )
 
 

@@ -75,7 +75,7 @@ async def recover(
     customers: Scope = None,
 ) -> List[str]:
     """Finishes the claims of runs that died between acting and recording (claims.py, step 4)."""
-    lease = dt.timedelta(seconds=settings.dunning_claim_lease_seconds)
+    lease = dt.timedelta(seconds=settings.dunning.claim_lease_seconds)
     async with session_scope(url) as session:
         stale = await claims.stale(session, now, lease, customers)
     done = []

@@ -90,7 +90,7 @@ def load_policy(path: Union[str, Path, None] = None) -> Policy:
 
 
 def policy_for(settings) -> Policy:
-    return load_policy(settings.dunning_policy or None)
+    return load_policy(settings.dunning.policy or None)
 
 
 class _Reader:

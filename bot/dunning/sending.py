@@ -92,7 +92,7 @@ async def send_letters(
             delivered.append(letter)
 
         try:
-            await _bounded(settings.dunning_send_concurrency, mine, one)
+            await _bounded(settings.dunning.send_concurrency, mine, one)
         finally:
             # Whatever else happened, what was handed over is recorded and what failed is released.
             # A letter cut off mid-send is neither: its claim stays for recovery after the lease.

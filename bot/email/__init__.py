@@ -16,13 +16,13 @@ In:   ``imap`` (the mailbox), ``parse`` / ``headers`` / ``charsets`` / ``html_te
 def email_status(settings) -> str:
     """One line for start-up: where mail comes from and goes to."""
     outgoing = (
-        f"SMTP {settings.smtp_host}:{settings.smtp_port}"
-        if settings.smtp_host
-        else f"written to {settings.mail_outbox_dir} (no BOT_SMTP_HOST)"
+        f"SMTP {settings.smtp.host}:{settings.smtp.port}"
+        if settings.smtp.host
+        else f"written to {settings.email.outbox_dir} (no BOT_SMTP_HOST)"
     )
     if not settings.email_enabled:
         return f"Email inbox: off (set BOT_IMAP_HOST to answer a mailbox); outgoing mail: {outgoing}"
     return (
-        f"Email inbox: {settings.imap_username} at {settings.imap_host}:{settings.imap_port}/"
-        f"{settings.imap_folder}; outgoing mail: {outgoing}"
+        f"Email inbox: {settings.imap.username} at {settings.imap.host}:{settings.imap.port}/"
+        f"{settings.imap.folder}; outgoing mail: {outgoing}"
     )

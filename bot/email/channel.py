@@ -29,17 +29,17 @@ class EmailChannel:
         self.inbox = Inbox(settings, router, clock)
         self.outbound = OutboundQueue(settings, router.db_url, router.busy, clock)
         # One pass of this loop is the whole watch; Loop gives it the stop signal and grace period.
-        self.inbox_loop = Loop("email inbox", self.watch_inbox, settings.email_poll_seconds)
+        self.inbox_loop = Loop("email inbox", self.watch_inbox, settings.email.poll_seconds)
 
     def mailbox(self) -> ImapInbox:
         s = self.settings
         return ImapInbox(
-            s.imap_host,
-            s.imap_port,
-            s.imap_username,
-            s.imap_password,
-            folder=s.imap_folder,
-            use_ssl=s.imap_security == "tls",
+            s.imap.host,
+            s.imap.port,
+            s.imap.username,
+            s.imap.password,
+            folder=s.imap.folder,
+            use_ssl=s.imap.security == "tls",
         )
 
     async def check_inbox(self, mailbox: ImapInbox) -> List[Outcome]:
@@ -72,7 +72,7 @@ class EmailChannel:
                     # Only this wait is interrupted on stop; a pass over the inbox always completes.
                     idle = asyncio.ensure_future(
                         mailbox.wait_for_new(
-                            self.settings.email_poll_seconds * 12, poll_interval=self.settings.email_poll_seconds
+                            self.settings.email.poll_seconds * 12, poll_interval=self.settings.email.poll_seconds
                         )
                     )
                     await self.inbox_loop.unless_stopped(idle)

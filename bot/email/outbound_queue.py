@@ -72,7 +72,7 @@ class OutboundQueue:
         self.busy = busy  # True while the router is still working on the conversation's turn
         self.clock = clock
         # Runs every few seconds for retries, and at once when woken by a new message.
-        self.loop = Loop("email outbound queue", self.one_pass, settings.email_poll_seconds)
+        self.loop = Loop("email outbound queue", self.one_pass, settings.email.poll_seconds)
 
     # -- collecting -----------------------------------------------------------
 
@@ -110,11 +110,11 @@ class OutboundQueue:
                 recipient, notice_to_sender = customer.email, True
         if automatic:
             since = now - dt.timedelta(hours=24)
-            if await store.automatic_replies_since(session, recipient, since) >= self.settings.email_auto_reply_cap:
+            if await store.automatic_replies_since(session, recipient, since) >= self.settings.email.auto_reply_cap:
                 logger.warning(
                     "automatic reply to %s not sent: %d in 24 hours already",
                     recipient,
-                    self.settings.email_auto_reply_cap,
+                    self.settings.email.auto_reply_cap,
                 )
                 return 0
         text = body_text(await message_views(session, messages), self.settings)

@@ -21,26 +21,26 @@ __all__ = ["PermanentFailure", "SendError", "TemporaryFailure", "deliver", "writ
 
 async def deliver(message: EmailMessage, settings: Settings) -> str:
     """Sends ``message``; returns where it went ('smtp' or the .eml file's path)."""
-    if not settings.smtp_host:
+    if not settings.smtp.host:
         return await asyncio.get_running_loop().run_in_executor(
-            None, write_to_outbox, message, Path(settings.mail_outbox_dir)
+            None, write_to_outbox, message, Path(settings.email.outbox_dir)
         )
     try:
         await aiosmtplib.send(
             message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password or None,
-            start_tls=settings.smtp_security == "starttls",
-            use_tls=settings.smtp_security == "tls",
-            timeout=settings.smtp_timeout_seconds,
+            hostname=settings.smtp.host,
+            port=settings.smtp.port,
+            username=settings.smtp.username or None,
+            password=settings.smtp.password or None,
+            start_tls=settings.smtp.security == "starttls",
+            use_tls=settings.smtp.security == "tls",
+            timeout=settings.smtp.timeout_seconds,
         )
     except aiosmtplib.SMTPResponseException as exc:
         kind = PermanentFailure if 500 <= exc.code < 600 else TemporaryFailure
         raise kind(f"SMTP server answered {exc.code} {exc.message}") from exc
     except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-        raise TemporaryFailure(f"SMTP server {settings.smtp_host}:{settings.smtp_port} unavailable: {exc!r}") from exc
+        raise TemporaryFailure(f"SMTP server {settings.smtp.host}:{settings.smtp.port} unavailable: {exc!r}") from exc
     return "smtp"
 
 

@@ -38,7 +38,7 @@ class AgentDesk:
         return await self.router.in_order(public_id, work)
 
     async def message(self, agent: Agent, public_id: str, raw_text: Any) -> Dict[str, Any]:
-        text = clean_text(raw_text, self.router.settings.max_message_chars)
+        text = clean_text(raw_text, self.router.settings.hub.max_message_chars)
 
         async def work(session, conversation: Conversation, now: dt.datetime):
             self._require_assignee(conversation, agent)

@@ -95,16 +95,16 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[RasaClient] = None) -> web.Application:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = socketio.AsyncRedisManager(settings.hub.redis_url) if settings.hub.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins="*",
         client_manager=manager,
-        max_http_buffer_size=settings.max_body_bytes,
+        max_http_buffer_size=settings.hub.max_body_bytes,
         logger=False,
         engineio_logger=False,
     )
-    rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, settings.rasa_token)
+    rasa = rasa or RasaClient(settings.rasa.url, settings.rasa.timeout_seconds, settings.rasa.token)
     delivery = SocketDelivery(sio)
     router = Router(settings, rasa, delivery, db_url=db_url)
     desk = AgentDesk(router)
@@ -121,7 +121,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     ConsoleSocket(sio, desk)
 
     app = web.Application(
-        client_max_size=settings.max_body_bytes,
+        client_max_size=settings.hub.max_body_bytes,
         middlewares=[security_headers, console_api.errors_middleware, console_api.auth_middleware],
     )
     app[ROUTER] = router
@@ -135,7 +135,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app.router.add_get("/", _page("demo.html"))
     app.router.add_get("/console", _page("console.html"))
     app.router.add_get("/reports", _page("reports.html"))
-    app.router.add_get("/metrics", hub_metrics.handler(router.db_url, settings.metrics_token))
+    app.router.add_get("/metrics", hub_metrics.handler(router.db_url, settings.hub.metrics_token))
     app.router.add_get("/widget.js", widget_script)
     app.router.add_get("/health", health)
     app.router.add_get("/api/openapi.json", openapi)
@@ -184,4 +184,4 @@ def serve(settings: Settings) -> None:
     )
     print(email_status(settings), flush=True)
     # Requests in flight get 5 s to finish on stop; open sockets are closed at once (close_sockets).
-    web.run_app(app, host=settings.hub_host, port=settings.hub_port, print=None, access_log=None, shutdown_timeout=5)
+    web.run_app(app, host=settings.hub.host, port=settings.hub.port, print=None, access_log=None, shutdown_timeout=5)

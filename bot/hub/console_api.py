@@ -117,7 +117,7 @@ async def login(request: web.Request) -> web.Response:
             return error(401, "wrong email or password")
         throttle.succeeded(email)
         token = session_token()
-        lifetime = dt.timedelta(hours=router.settings.console_session_hours)
+        lifetime = dt.timedelta(hours=router.settings.hub.console_session_hours)
         await agent_data.start_session(session, agent, token, now, lifetime)
         await agent_data.purge_expired_sessions(session, now)
         await agent_data.set_presence(session, agent, "online", now)
@@ -243,7 +243,7 @@ async def resolve(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     body = await json_body(request)
     router = router_of(request)
-    text = clean_text(body.get("text"), router.settings.max_message_chars)
+    text = clean_text(body.get("text"), router.settings.hub.max_message_chars)
     agent = agent_of(request)
     async with session_scope(router.db_url) as session:
         conversation = await _conversation_or_404(session, request)

@@ -3,7 +3,7 @@
 Counters are moved by one-line calls where things happen (routing, the error
 middleware); the queue length and the outbox backlog are read from the database
 when Prometheus scrapes. Who may scrape: a client on the loopback address (not
-through a proxy), or anyone with ``Authorization: Bearer <BOT_METRICS_TOKEN>``.
+through a proxy), or anyone with ``Authorization: Bearer <BOT_HUB_METRICS_TOKEN>``.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def handler(db_url: str, token: str):
         if not may_scrape(request, token):
             return web.Response(
                 status=401,
-                text="metrics: loopback only, or Authorization: Bearer <BOT_METRICS_TOKEN>\n",
+                text="metrics: loopback only, or Authorization: Bearer <BOT_HUB_METRICS_TOKEN>\n",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:

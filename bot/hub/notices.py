@@ -48,7 +48,7 @@ def queue(position: int, now: dt.datetime, settings: Settings, agents_online: in
 
 
 def outage(settings: Settings) -> str:
-    minutes = max(1, round(settings.rasa_outage_handoff_seconds / 60))
+    minutes = max(1, round(settings.rasa.outage_handoff_seconds / 60))
     return (
         "Sorry, I'm having trouble answering right now. Your message is saved and I'll "
         f"reply as soon as I can. If that takes more than {minutes} "

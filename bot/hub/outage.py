@@ -25,7 +25,7 @@ BOT_UNAVAILABLE = "bot_unavailable"
 class OutageRecovery:
     def __init__(self, router: Router) -> None:
         self.router = router
-        self._loop = Loop("Rasa retry loop", self.retry_waiting, router.settings.rasa_retry_seconds)
+        self._loop = Loop("Rasa retry loop", self.retry_waiting, router.settings.rasa.retry_seconds)
 
     async def retry_waiting(self) -> None:
         """One pass over kept messages: answer them if Rasa is back, or hand them to a person."""
@@ -41,7 +41,7 @@ class OutageRecovery:
         if not by_conversation:
             return
         now = self.router.clock()
-        limit = dt.timedelta(seconds=self.router.settings.rasa_outage_handoff_seconds)
+        limit = dt.timedelta(seconds=self.router.settings.rasa.outage_handoff_seconds)
         healthy: Optional[bool] = None
         for conversation_id, messages in by_conversation.items():
             oldest = messages[0].created_at

@@ -59,7 +59,7 @@ def parse_period(request: web.Request, settings: Settings) -> report.Period:
 
 
 def windows(settings: Settings) -> report.Windows:
-    return report.Windows(settings.report_reopen_days, settings.report_recovery_days, settings.report_abandon_seconds)
+    return report.Windows(settings.report.reopen_days, settings.report.recovery_days, settings.report.abandon_seconds)
 
 
 def stage_order(settings: Settings) -> Tuple[str, ...]:

@@ -124,7 +124,7 @@ class Router:
         self, channel: str, session_key: str, raw_text: Any, client_message_id: Optional[str] = None
     ) -> Accepted:
         """Stores a customer's message and schedules its routing; returns once it is stored."""
-        text = clean_text(raw_text, self.settings.max_message_chars)
+        text = clean_text(raw_text, self.settings.hub.max_message_chars)
         if client_message_id is not None and (not isinstance(client_message_id, str) or len(client_message_id) > 64):
             raise MessageRejected("message_id must be a string of at most 64 characters")
         key = conversation_key(channel, session_key)

@@ -54,18 +54,18 @@ class WidgetLimits:
     """The widget's abuse limits, from the settings."""
 
     def __init__(self, settings: Settings) -> None:
-        messages_per_second = settings.widget_messages_per_minute / 60.0
-        self.connections = ConnectionCounts(settings.widget_connections_per_ip)
+        messages_per_second = settings.widget.messages_per_minute / 60.0
+        self.connections = ConnectionCounts(settings.widget.connections_per_ip)
         self.new_sessions = TokenBuckets(
-            settings.widget_sessions_per_ip_per_hour, settings.widget_sessions_per_ip_per_hour / 3600.0
+            settings.widget.sessions_per_ip_per_hour, settings.widget.sessions_per_ip_per_hour / 3600.0
         )
-        self.messages_per_connection = TokenBuckets(settings.widget_message_burst, messages_per_second)
-        self.messages_per_session = TokenBuckets(settings.widget_message_burst, messages_per_second)
+        self.messages_per_connection = TokenBuckets(settings.widget.message_burst, messages_per_second)
+        self.messages_per_session = TokenBuckets(settings.widget.message_burst, messages_per_second)
         self.history = TokenBuckets(
-            settings.widget_history_requests_per_minute, settings.widget_history_requests_per_minute / 60.0
+            settings.widget.history_requests_per_minute, settings.widget.history_requests_per_minute / 60.0
         )
-        self.history_limit = settings.widget_history_limit
-        self.trust_forwarded_for = settings.widget_trust_forwarded_for
+        self.history_limit = settings.widget.history_limit
+        self.trust_forwarded_for = settings.widget.trust_forwarded_for
 
 
 class WidgetChannel:

@@ -29,7 +29,7 @@ def build_app(settings: Settings, actions_module: str = "actions.registry") -> S
     async def require_token(request: Request) -> Optional[response.HTTPResponse]:
         if request.path in OPEN_PATHS:
             return None
-        if not token_ok(presented_token(request.headers, request.args), settings.action_token):
+        if not token_ok(presented_token(request.headers, request.args), settings.action.token):
             return response.json({"error": "a valid token is required"}, status=401)
         return None
 
@@ -43,8 +43,8 @@ def main() -> None:
     utils.configure_colored_logging(logging.INFO)
     utils.update_sanic_log_level()
     app = build_app(settings)
-    logging.getLogger(__name__).info("Action server on http://%s:%s", settings.action_host, settings.action_port)
-    app.run(settings.action_host, settings.action_port, workers=1, access_log=False)
+    logging.getLogger(__name__).info("Action server on http://%s:%s", settings.action.host, settings.action.port)
+    app.run(settings.action.host, settings.action.port, workers=1, access_log=False)
 
 
 if __name__ == "__main__":

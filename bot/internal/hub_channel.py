@@ -30,7 +30,7 @@ class HubInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "HubInput":
         # The token comes from the settings, never from credentials.yml (kept in git).
-        return cls(get_settings().rasa_token)
+        return cls(get_settings().rasa.token)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)

@@ -23,7 +23,7 @@ def endpoints_for(settings: Settings, path: str):
     from rasa.utils.endpoints import EndpointConfig
 
     endpoints = AvailableEndpoints.read_endpoints(path)
-    endpoints.action = EndpointConfig(url=settings.action_url, headers={"Authorization": bearer(settings.action_token)})
+    endpoints.action = EndpointConfig(url=settings.action.url, headers={"Authorization": bearer(settings.action.token)})
     return endpoints
 
 
@@ -46,10 +46,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     rasa.core.run.serve_application(
         model_path=args.model,
         credentials=args.credentials,
-        interface=settings.rasa_host,
-        port=settings.rasa_port,
+        interface=settings.rasa.host,
+        port=settings.rasa.port,
         cors=None,
-        auth_token=settings.rasa_token,
+        auth_token=settings.rasa.token,
         enable_api=True,
         endpoints=endpoints_for(settings, args.endpoints),
     )

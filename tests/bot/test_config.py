@@ -27,7 +27,7 @@ def test_values_are_typed():
         "BOT_BUSINESS_DAYS": "mon,tue", "BOT_ESCALATION_TOPIC_INTENTS": "request_human, cannot_pay",
         "BOT_ESCALATION_STRONG_NEGATIVE": "0.9",
     })
-    assert settings.rasa_port == 6005
+    assert settings.rasa.port == 6005
     assert settings.today == dt.date(2026, 1, 2)
     assert settings.business_hours == (dt.time(8, 30), dt.time(18))
     assert settings.business_days == (1, 2)
@@ -66,11 +66,11 @@ def test_driver_urls():
 
 def test_internal_services_are_private_by_default():
     settings = load_settings({})
-    assert settings.rasa_host == "127.0.0.1" and settings.action_host == "127.0.0.1"
-    assert settings.rasa_url == "http://127.0.0.1:5005"
-    assert settings.action_url == "http://127.0.0.1:5055/webhook"
+    assert settings.rasa.host == "127.0.0.1" and settings.action.host == "127.0.0.1"
+    assert settings.rasa.url == "http://127.0.0.1:5005"
+    assert settings.action.url == "http://127.0.0.1:5055/webhook"
     moved = load_settings({"BOT_ACTION_PORT": "6055"})
-    assert moved.action_url == "http://127.0.0.1:6055/webhook"
+    assert moved.action.url == "http://127.0.0.1:6055/webhook"
 
 
 def test_tokens_must_be_long_enough():
@@ -87,25 +87,50 @@ def test_missing_tokens_are_made_once_and_kept_owner_only(tmp_path):
     path = tmp_path / "var" / "tokens.json"
     settings = load_settings({"BOT_INTERNAL_TOKEN_FILE": str(path)})
     first = with_internal_tokens(settings)
-    assert len(first.rasa_token) >= 32 and len(first.action_token) >= 32 and first.rasa_token != first.action_token
+    assert len(first.rasa.token) >= 32 and len(first.action.token) >= 32 and first.rasa.token != first.action.token
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     again = with_internal_tokens(settings)  # another process of the same installation
-    assert (again.rasa_token, again.action_token) == (first.rasa_token, first.action_token)
+    assert (again.rasa.token, again.action.token) == (first.rasa.token, first.action.token)
     configured = with_internal_tokens(load_settings({"BOT_INTERNAL_TOKEN_FILE": str(path),
                                                      "BOT_RASA_TOKEN": "configured-token-123"}))
-    assert configured.rasa_token == "configured-token-123" and configured.action_token == first.action_token
+    assert configured.rasa.token == "configured-token-123" and configured.action.token == first.action.token
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="cannot read the internal tokens"):
         with_internal_tokens(settings)
 
 
-def test_each_setting_is_declared_once_and_named_after_its_field():
-    declared = [f for f in dataclasses.fields(config.Settings) if "parse" in f.metadata]
-    rules = [f for f in dataclasses.fields(config.EscalationRules) if "parse" in f.metadata]
-    assert set(config.variables()) == ({f"BOT_{f.name.upper()}" for f in declared}
-                                       | {f"BOT_ESCALATION_{f.name.upper()}" for f in rules})
-    # Every field but the escalation group is a setting; none is declared anywhere else.
-    assert {f.name for f in dataclasses.fields(config.Settings)} - {f.name for f in declared} == {"escalation"}
+def test_each_setting_is_declared_once_and_named_after_its_group_and_field():
+    top = [f for f in dataclasses.fields(config.Settings) if "parse" in f.metadata]
+    groups = [f for f in dataclasses.fields(config.Settings) if "group" in f.metadata]
+    expected = {f"BOT_{f.name.upper()}" for f in top}
+    for group in groups:
+        members = dataclasses.fields(group.default_factory)
+        # Every member of a group is a setting (no nested groups, nothing declared elsewhere).
+        assert all("parse" in f.metadata for f in members), group.name
+        expected |= {f"BOT_{group.metadata['group']}{f.name.upper()}" for f in members}
+    assert set(config.variables()) == expected
+    assert len(config.variables()) == len(expected)  # no two settings share a variable
+    # Every field of Settings is a setting or a group.
+    assert len(top) + len(groups) == len(dataclasses.fields(config.Settings))
+    assert {g.name for g in groups} == {
+        "hub", "widget", "rasa", "action", "smtp", "imap", "email", "dunning", "escalation", "report",
+    }
+
+
+def test_a_grouped_setting_is_read_from_its_prefixed_variable():
+    settings = load_settings({"BOT_SMTP_HOST": "mail.example", "BOT_HUB_PUBLIC_URL": "https://help.example",
+                              "BOT_EMAIL_FROM_ADDRESS": "Billing <billing@example.com>", "BOT_WIDGET_HISTORY_LIMIT": "50"})
+    assert settings.smtp.host == "mail.example" and settings.smtp.port == 25
+    assert settings.hub_url == "https://help.example"
+    assert settings.sender_address == "Billing <billing@example.com>"
+    assert settings.widget.history_limit == 50 and settings.widget.message_burst == 10
+
+
+@pytest.mark.parametrize("old, new", [("BOT_MAIL_FROM", "BOT_EMAIL_FROM_ADDRESS"), ("BOT_PUBLIC_URL", "BOT_HUB_PUBLIC_URL")])
+def test_a_renamed_variable_is_refused_with_its_new_name(old, new):
+    """An installation still setting the old name learns the new one instead of losing the setting."""
+    with pytest.raises(ConfigError, match=f"{old} is now called {new}"):
+        load_settings({old: "x"})
 
 
 @pytest.mark.parametrize("variable", ["BOT_HUB_PORT", "BOT_ESCALATION_REPEAT_WINDOW", "BOT_EMAIL_POLL_SECONDS"])

@@ -118,7 +118,7 @@ async def test_the_hub_remembers_the_verified_customer(servers):
 
     # Rasa's tracker knows which hub message each turn answered: a retry after a
     # timeout finds the answer there instead of sending the message twice.
-    rasa = RasaClient(servers.settings.rasa_url, 10, servers.settings.rasa_token)
+    rasa = RasaClient(servers.settings.rasa.url, 10, servers.settings.rasa.token)
     try:
         replies = await rasa.replies_to(conversation.public_id, last.id)
     finally:

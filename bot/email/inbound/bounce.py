@@ -84,7 +84,7 @@ async def _undeliverable(session, arrival: Arrival, recipients, *, certain: bool
         hard = recipient.hard
         if not hard and recipient.action == "failed" and recipient.reason in ADDRESS_REASONS:
             earlier = await store.soft_bounces_since(session, address, since, sorted(ADDRESS_REASONS))
-            hard = earlier + 1 >= arrival.settings.email_soft_bounces_until_hard
+            hard = earlier + 1 >= arrival.settings.email.soft_bounces_until_hard
         session.add(
             BouncedAddress(
                 address=address,

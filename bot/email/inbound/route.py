@@ -49,7 +49,7 @@ async def to_router(arrival: Arrival, router: Intake) -> Outcome:
         accepted = await router.customer_message(
             "email",
             conversation.session_key,
-            text[: arrival.settings.max_message_chars],
+            text[: arrival.settings.hub.max_message_chars],
             client_message_id=arrival.message_id[:64],
         )
     except MessageRejected as exc:

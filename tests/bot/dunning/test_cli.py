@@ -11,7 +11,7 @@ from tests.conftest import TODAY, use_settings
 @pytest.fixture
 def demo(sqlite_db, monkeypatch, tmp_path):
     outbox = tmp_path / "outbox"
-    use_settings(monkeypatch, database_url=sqlite_db, mail_outbox_dir=str(outbox))
+    use_settings(monkeypatch, database_url=sqlite_db, email_outbox_dir=str(outbox))
     return outbox
 
 
@@ -73,7 +73,7 @@ def test_preview_explains_what_is_wrong(demo, capsys, args, message):
 def test_an_invalid_policy_stops_before_anything_happens(demo, sqlite_db, monkeypatch, tmp_path, capsys):
     bad = tmp_path / "policy.yml"
     bad.write_text("stages:\n  - {name: friendly, day: three, template: friendly, subject: Hi}\n")
-    use_settings(monkeypatch, database_url=sqlite_db, dunning_policy=str(bad), mail_outbox_dir=str(demo))
+    use_settings(monkeypatch, database_url=sqlite_db, dunning_policy=str(bad), email_outbox_dir=str(demo))
     assert main(["dunning", "run", "--today", TODAY.isoformat()]) == 2
     err = capsys.readouterr().err
     assert err == f"Dunning policy error: {bad}: stages[0].day: expected a whole number of days, got 'three'\n"

@@ -90,8 +90,8 @@ async def test_a_template_missing_a_variable_sends_nothing_for_that_stage(world,
 async def test_without_an_smtp_server_letters_go_to_the_outbox(world, monkeypatch, tmp_path):
     made = await world.customer([3], sent=["upcoming"])
     outbox = tmp_path / "outbox"
-    use_settings(monkeypatch, database_url=world.url, smtp_host="", mail_outbox_dir=str(outbox))
-    assert get_settings().smtp_host == ""
+    use_settings(monkeypatch, database_url=world.url, smtp_host="", email_outbox_dir=str(outbox))
+    assert get_settings().smtp.host == ""
     report = await world.run(at(0))
     assert len(report.sent) == 1
     assert [p.name for p in outbox.iterdir()] == [f"reminder.{made.numbers[0]}.friendly@northwind.example.eml"]

@@ -45,7 +45,7 @@ async def email_hub(any_db, imap_server, smtp_server, monkeypatch):
 
     use_settings(monkeypatch, database_url=any_db, imap_host=imap_server.host, imap_port=str(imap_server.port),
                  imap_username=imap_server.user, imap_password=imap_server.password, imap_security="none",
-                 smtp_host=smtp_server.host, smtp_port=str(smtp_server.port), mail_from=SUPPORT,
+                 smtp_host=smtp_server.host, smtp_port=str(smtp_server.port), email_from_address=SUPPORT,
                  email_poll_seconds="0.2", email_auto_reply_cap="3", rasa_retry_seconds="0.2")
     await clear_hub_tables()
     async with session_scope() as session:

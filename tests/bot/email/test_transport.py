@@ -42,7 +42,7 @@ async def test_an_unreachable_server_is_a_temporary_failure():
 
 
 async def test_without_smtp_mail_goes_to_the_outbox_directory(tmp_path):
-    settings = load_settings({"BOT_MAIL_OUTBOX_DIR": str(tmp_path)})
+    settings = load_settings({"BOT_EMAIL_OUTBOX_DIR": str(tmp_path)})
     path = await transport.deliver(a_message(), settings)
     assert path == str(tmp_path / "m.1@northwind.example.eml")
     stored = email.message_from_bytes((tmp_path / "m.1@northwind.example.eml").read_bytes(), policy=email.policy.default)

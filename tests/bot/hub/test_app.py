@@ -73,7 +73,7 @@ async def test_a_new_session_id_is_issued_for_a_bad_one(running_hub):
 
 async def test_malformed_and_oversized_socket_messages_get_clear_errors(running_hub):
     customer = await running_hub.customer()
-    too_long = "x" * (get_settings().max_message_chars + 1)
+    too_long = "x" * (get_settings().hub.max_message_chars + 1)
     assert (await customer.client.call("user_uttered", "just a string", timeout=5))["ok"] is False
     assert (await customer.say(None))["error"] == "a message must be text"
     assert (await customer.say("   "))["error"] == "the message is empty"
@@ -85,7 +85,7 @@ async def test_malformed_and_oversized_socket_messages_get_clear_errors(running_
     assert running_hub.rasa.received == []
 
     # A frame larger than the hub accepts closes that socket, and only that socket.
-    await customer.client.emit("user_uttered", {"message": "y" * (get_settings().max_body_bytes + 10),
+    await customer.client.emit("user_uttered", {"message": "y" * (get_settings().hub.max_body_bytes + 10),
                                                 "session_id": customer.session_id})
     await eventually(lambda: not customer.client.connected)
     fresh = await running_hub.customer()
@@ -123,7 +123,7 @@ async def test_sign_in_rejects_bad_credentials_and_bad_bodies(running_hub):
             assert response.status == 415
         async with http.post(url, data="{not json", headers={"Content-Type": "application/json"}) as response:
             assert (response.status, await response.json()) == (400, {"error": "the body is not valid JSON"})
-        async with http.post(url, json={"email": "x", "password": "y" * (get_settings().max_body_bytes + 1)}) as response:
+        async with http.post(url, json={"email": "x", "password": "y" * (get_settings().hub.max_body_bytes + 1)}) as response:
             assert (response.status, await response.json()) == (413, {"error": "the request body is too large"})
 
 
@@ -303,7 +303,7 @@ async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, mo
     from tests.conftest import use_settings
 
     await running_hub.runner.cleanup()  # the single-process hub is not needed here
-    use_settings(monkeypatch, database_url=running_hub.router.db_url, redis_url="redis://127.0.0.1:6379/0")
+    use_settings(monkeypatch, database_url=running_hub.router.db_url, hub_redis_url="redis://127.0.0.1:6379/0")
     running_hub.rasa.reply = lambda text: handoff_reply("asked_for_person", 2)
     first, second = await start_hub(running_hub.rasa), await start_hub(running_hub.rasa)
     try:

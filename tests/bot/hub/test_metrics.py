@@ -28,7 +28,7 @@ def reply(text: str):
 async def hub(any_db, monkeypatch):
     from tests.conftest import use_settings
 
-    use_settings(monkeypatch, database_url=any_db, metrics_token=TOKEN)
+    use_settings(monkeypatch, database_url=any_db, hub_metrics_token=TOKEN)
     await clear_hub_tables()
     async with session_scope() as session:
         await hub_seed.seed_hub(session, PASSWORD, dt.datetime.now(dt.timezone.utc))
@@ -77,7 +77,7 @@ async def test_counters_and_gauges_move_with_a_conversation(hub):
 async def test_behind_a_proxy_only_the_token_opens_it(hub):
     # A reverse proxy on loopback forwards outside clients: their requests carry X-Forwarded-For.
     status, body = await scrape(hub.url, **{"X-Forwarded-For": "203.0.113.9"})
-    assert status == 401 and "BOT_METRICS_TOKEN" in body and "bot_hub_messages" not in body
+    assert status == 401 and "BOT_HUB_METRICS_TOKEN" in body and "bot_hub_messages" not in body
     status, _ = await scrape(hub.url, **{"X-Forwarded-For": "203.0.113.9", "Authorization": "Bearer wrong-token-000000000"})
     assert status == 401
     status, body = await scrape(hub.url, **{"X-Forwarded-For": "203.0.113.9", "Authorization": f"Bearer {TOKEN}"})

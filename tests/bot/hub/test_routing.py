@@ -105,7 +105,7 @@ async def test_buttons_become_quick_replies_and_verification_links_the_customer(
 
 async def test_rejected_messages_are_not_stored(hub):
     router, rasa, *_ = hub
-    for bad in ["", "   ", None, 42, "x" * (get_settings().max_message_chars + 1)]:
+    for bad in ["", "   ", None, 42, "x" * (get_settings().hub.max_message_chars + 1)]:
         with pytest.raises(MessageRejected):
             await router.customer_message("web", "widget-session-1", bad)
     async with session_scope() as session:
@@ -320,7 +320,7 @@ async def test_rasa_down_too_long_hands_the_conversation_to_a_person(hub):
     router, rasa, delivery, clock, *_ = hub
     rasa.down = True
     cid = (await say(router, "what do I owe")).conversation_id
-    clock.advance(seconds=get_settings().rasa_outage_handoff_seconds + 1)
+    clock.advance(seconds=get_settings().rasa.outage_handoff_seconds + 1)
     await hub.recovery.retry_waiting()
     await router.drain()
     conversation, messages, handoff = await conversation_state(cid)
