@@ -88,10 +88,10 @@ class OutboundQueue:
                 if self.busy(conversation):
                     continue
                 messages = await store.unsent_messages(session, thread)
-                if not messages:
+                outgoing = [m for m in messages if m.sender in ("bot", "agent", "system")]
+                if not messages or _only_notices_while_assigned(conversation, outgoing):
                     continue
                 thread.last_emailed_message_id = messages[-1].id
-                outgoing = [m for m in messages if m.sender in ("bot", "agent", "system")]
                 if outgoing:
                     queued += await self._queue(session, thread, conversation, outgoing)
         if queued:
@@ -225,3 +225,9 @@ class OutboundQueue:
     async def one_pass(self) -> None:
         await self.collect()
         await self.send_due()
+
+
+def _only_notices_while_assigned(conversation: Conversation, outgoing: List[Message]) -> bool:
+    """An agent who took an email conversation is about to write: "Sam has joined" goes out
+    with their answer, not as an email of its own."""
+    return conversation.status == "assigned" and bool(outgoing) and all(m.sender == "system" for m in outgoing)

@@ -256,6 +256,8 @@ async def test_handoff_by_email_and_the_agents_reply(email_hub):
     assert texts == ["I dispute this charge", "also, invoice INV-20015"]
     async with agent.post(f"/api/conversations/{cid}/take") as response:
         assert response.status == 200
+    await asyncio.sleep(1.0)  # five passes of the outbound queue: "Alex has joined" waits for Alex's answer
+    assert len(sent_to(email_hub.smtp, "li.wei@example.com")) == 1
     async with agent.post(f"/api/conversations/{cid}/messages", json={"text": "Hi Li, I've paused that invoice."}) as response:
         assert response.status == 201
     replies = await eventually(lambda: [m for m in sent_to(email_hub.smtp, "li.wei@example.com")
@@ -263,6 +265,7 @@ async def test_handoff_by_email_and_the_agents_reply(email_hub):
     reply = replies[0]
     assert reply["Auto-Submitted"] is None  # a person wrote it
     assert "Alex Morgan" in reply.get_body(("plain",)).get_content()
+    assert "Alex Morgan from our team has joined" in reply.get_body(("plain",)).get_content()  # one email, both
     assert reply["Subject"] == ack["Subject"]
     assert reply["In-Reply-To"] is not None
     await agent.close()
