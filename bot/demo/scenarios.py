@@ -15,7 +15,7 @@ class Scenario:
     name: str
     email: str
     zip_code: str
-    card: Optional[Tuple[str, str, int, int]]  # brand, last4, months from now until expiry
+    card: Optional[Tuple[str, str, int]]  # brand, last4, months from now until expiry
     days_overdue: List[int] = field(default_factory=list)  # one open invoice each; negative = not yet due
     paid_invoices: int = 2
     currency: str = "USD"
