@@ -30,9 +30,14 @@ def _variables(cls: type, prefix: str = "") -> Dict[str, Tuple[Tuple[str, ...], 
         if "parse" in f.metadata:
             found[f"BOT_{prefix}{f.name.upper()}"] = ((f.name,), f.metadata["parse"])
         elif "group" in f.metadata:
-            nested = _variables(f.default_factory, f.metadata["group"])  # type: ignore[arg-type]
+            nested = _variables(_group_class(f), f.metadata["group"])
             found.update({name: ((f.name, *path), parse) for name, (path, parse) in nested.items()})
     return found
+
+
+def _group_class(f: dataclasses.Field[Any]) -> Any:
+    """The class of a group's field (declared by ``group()`` as its default factory)."""
+    return f.default_factory
 
 
 def variables() -> Tuple[str, ...]:
@@ -66,11 +71,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     rasa, action = values["rasa"], values["action"]
     rasa.setdefault("url", f"http://127.0.0.1:{rasa.get('port', RasaSettings.port)}")
     action.setdefault("url", f"http://127.0.0.1:{action.get('port', ActionServerSettings.port)}/webhook")
-    groups = {
-        f.name: f.default_factory(**values[f.name])  # type: ignore[misc]
-        for f in dataclasses.fields(Settings)
-        if "group" in f.metadata
-    }
+    groups = {f.name: _group_class(f)(**values[f.name]) for f in dataclasses.fields(Settings) if "group" in f.metadata}
     rules = groups["escalation"]
     if rules.trend_negative_count > rules.trend_window:
         raise ConfigError("BOT_ESCALATION_TREND_NEGATIVE_COUNT cannot exceed BOT_ESCALATION_TREND_WINDOW")
