@@ -11,7 +11,7 @@ Data functions in :mod:`bot.accounts.queries` take a session and never open one.
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Dict, Optional
+from typing import Any, AsyncIterator, Dict, Optional
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
@@ -26,7 +26,7 @@ def engine_for(url: Optional[str] = None) -> AsyncEngine:
     url = async_database_url(url or get_settings().database_url)
     engine = _engines.get(url)
     if engine is None:
-        kwargs = {"pool_pre_ping": True}
+        kwargs: Dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             # SQLite waits for a competing writer instead of failing at once.
             kwargs["connect_args"] = {"timeout": 15}

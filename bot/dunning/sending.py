@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, List, Optional, Sequence
 
 from bot.db import session_scope
 from bot.dunning import claims, records
@@ -32,7 +32,7 @@ class SendResult:
     stopped: Optional[str] = None
 
 
-async def _bounded(limit: int, items: Sequence, work: Callable[[object], Awaitable[None]]) -> None:
+async def _bounded(limit: int, items: Sequence, work: Callable[[Any], Awaitable[None]]) -> None:
     """Runs ``work`` over ``items``, ``limit`` at a time; the first unexpected error cancels the rest."""
     pending = iter(items)
 
@@ -55,7 +55,7 @@ async def send_letters(
     run_id: str,
     letters: Sequence[Outgoing],
     now: dt.datetime,
-    deliver: Deliver = None,
+    deliver: Optional[Deliver] = None,
     batch: int = 200,
 ) -> SendResult:
     deliver = deliver or transport.deliver

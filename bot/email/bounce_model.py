@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from bot.email import report_text as rt
 from bot.email.bounce_reasons import is_hard
@@ -68,7 +68,7 @@ def original_message_id(msg, blocks=()) -> Optional[str]:
     return found if found and found != own else None
 
 
-def words_about(words: str, address: str, others: List[str] = ()) -> str:
+def words_about(words: str, address: str, others: Sequence[str] = ()) -> str:
     """The server's words about one recipient: from where it is named, up to where another failed
     recipient is named, at most 1000 characters."""
     lower = words.lower()

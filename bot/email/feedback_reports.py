@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 
 from bot.email import report_text as rt
 from bot.email.parse import InboundEmail
@@ -60,7 +60,7 @@ def _from_arf(msg) -> Optional[FeedbackReport]:
     part = next((p for p in rt.walk(msg) if p.get_content_type() == "message/feedback-report"), None)
     if part is None and not (msg.get_content_type() == "multipart/report" and _report_type(msg) == "feedback-report"):
         return None
-    fields = {}
+    fields: Dict[str, List[str]] = {}
     if part is not None:
         payload = part.get_payload()
         text = "\n".join(str(b) for b in payload) if isinstance(payload, list) else rt.part_text(part)
@@ -80,7 +80,7 @@ def _from_arf(msg) -> Optional[FeedbackReport]:
         complainers=complainers,
         original_message_id=original,
         source="arf",
-        user_agent=(fields.get("user-agent") or [None])[0],
+        user_agent=next(iter(fields.get("user-agent") or []), None),
         problems=problems,
     )
 

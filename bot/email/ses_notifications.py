@@ -21,7 +21,8 @@ def bounce_from_ses(msg) -> Optional[Bounce]:
     permanent = str(bounce.get("bounceType", "")).lower() == "permanent"
     recipients = []
     for item in bounce.get("bouncedRecipients") or []:
-        address = (rt.addresses_in(item.get("emailAddress")) or [None])[0]
+        found = rt.addresses_in(item.get("emailAddress"))
+        address = found[0] if found else None
         if not address:
             continue
         status = status_in(str(item.get("status", "")))

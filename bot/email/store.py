@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ async def conversation_for_message_ids(session: AsyncSession, message_ids: Seque
     if not message_ids:
         return None
     wanted = list(message_ids) + [f"<{mid}>" for mid in message_ids]
-    found = {}
+    found: Dict[str, Any] = {}
     for model in (InboundEmail, OutboundEmail):
         rows = await session.execute(
             select(model.message_id, model.conversation_id).where(

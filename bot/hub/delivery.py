@@ -30,7 +30,7 @@ class SocketDelivery:
         metadata = {"from": message["from"], "message_id": message["id"], "at": message["at"]}
         if message.get("agent_name"):
             metadata["agent_name"] = message["agent_name"]
-        payload = {k: message[k] for k in ("quick_replies", "attachment") if k in message}
+        payload: Dict[str, Any] = {k: message[k] for k in ("quick_replies", "attachment") if k in message}
         await self.sio.emit(
             "bot_uttered",
             socket_message(message["text"], payload, metadata),

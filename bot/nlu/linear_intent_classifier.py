@@ -47,7 +47,8 @@ LABELS_FILE = "labels.json"
 
 def sentence_features(message: Message) -> Tuple[Optional[np.ndarray], Optional[scipy.sparse.spmatrix]]:
     """The message's dense and sparse sentence features for TEXT, each concatenated (or None)."""
-    dense, sparse = [], []
+    dense: List[np.ndarray] = []
+    sparse: List[scipy.sparse.spmatrix] = []
     for feature in message.features:
         if feature.type == FEATURE_TYPE_SENTENCE and feature.attribute == TEXT:
             (dense if feature.is_dense() else sparse).append(feature.features)
