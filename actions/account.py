@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -27,7 +28,7 @@ async def balance(ctx: AnswerContext) -> List[Dict[str, Any]]:
     if not result.due and not result.disputed:
         ctx.say("utter_balance_zero", name=ctx.customer.first_name)
         return []
-    zero = ctx.money(0, min(result.disputed, default="USD"))  # nothing due, in the customer's currency
+    zero = ctx.money(Decimal(0), min(result.disputed, default="USD"))  # nothing due, in the customer's currency
     values = dict(name=ctx.customer.first_name, amount=_join_money(ctx, result.due) or zero, count=result.open_invoices)
     if result.disputed:
         ctx.say("utter_balance_with_dispute", disputed=_join_money(ctx, result.disputed), **values)

@@ -58,8 +58,10 @@ class Loop:
         if not waiting.done():
             waiting.cancel()
             await asyncio.gather(waiting, return_exceptions=True)
-        elif waiting.exception() is not None:
-            raise waiting.exception()
+        else:
+            error = waiting.exception()
+            if error is not None:
+                raise error
 
     def start(self) -> None:
         if self._task is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 WEEKDAYS = {
     "monday": 0,
@@ -95,7 +95,7 @@ def _last_day(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _add_months(year: int, month: int, months: int) -> tuple:
+def _add_months(year: int, month: int, months: int) -> Tuple[int, int]:
     index = year * 12 + month - 1 + months
     return index // 12, index % 12 + 1
 
