@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 from bot.config import Settings
 from bot.conversations.lifecycle import Lifecycle
 from bot.conversations.models import Conversation
+from bot.email import models
 from bot.email.parse import InboundEmail
 
 
@@ -36,6 +38,27 @@ class Arrival:
     conversation: Optional[Conversation] = None
     # Status changes (alerts for agents) go through it; the hub's router subscribes the consoles.
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+    def record(
+        self,
+        conversation_id: Optional[int],
+        automatic_reason: Optional[str],
+        more_problems: Sequence[str] = (),
+        with_attachments: bool = False,
+    ) -> models.InboundEmail:
+        """The row that keeps this message (the caller adds it), cut to the columns' lengths."""
+        mail = self.mail
+        attachments = with_attachments and mail.attachments
+        return models.InboundEmail(
+            message_id=self.message_id,
+            conversation_id=conversation_id,
+            from_address=(mail.from_address or "")[:254],
+            subject=(mail.subject or "")[:255],
+            automatic_reason=automatic_reason[:64] if automatic_reason else None,
+            problems="\n".join([*mail.problems, *more_problems])[:4000] or None,
+            attachments=json.dumps([vars(a) for a in mail.attachments]) if attachments else None,
+            received_at=self.now,
+        )
 
 
 def stable_message_id(mail: InboundEmail, raw: bytes) -> str:

@@ -12,7 +12,7 @@ from bot.email import bounces, store
 from bot.email.bounce_reasons import ADDRESS_REASONS
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome
-from bot.email.models import BouncedAddress, InboundEmail
+from bot.email.models import BouncedAddress
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +26,7 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     original = (
         await store.outbound_by_message_id(session, bounce.original_message_id) if bounce.original_message_id else None
     )
-    mail = arrival.mail
-    session.add(
-        InboundEmail(
-            message_id=arrival.message_id,
-            conversation_id=original.conversation_id if original else None,
-            from_address=(mail.from_address or "")[:254],
-            subject=(mail.subject or "")[:255],
-            automatic_reason="bounce",
-            received_at=arrival.now,
-            problems="\n".join(mail.problems + bounce.problems)[:4000] or None,
-        )
-    )
+    session.add(arrival.record(original.conversation_id if original else None, "bounce", bounce.problems))
     recipients = bounce.recipients or []
     if not recipients and original is not None:
         recipients = [bounces.BouncedRecipient(original.to_address.lower(), "failed", None, None)]

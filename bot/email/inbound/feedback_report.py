@@ -9,7 +9,6 @@ from typing import Optional
 from bot.email import feedback_reports, store
 from bot.email.inbound import agents
 from bot.email.inbound.arrival import Arrival, Outcome
-from bot.email.models import InboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +22,7 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     )
     complainers = report.complainers or ([original.to_address.lower()] if original else [])
     mail = arrival.mail
-    session.add(
-        InboundEmail(
-            message_id=arrival.message_id,
-            conversation_id=original.conversation_id if original else None,
-            from_address=(mail.from_address or "")[:254],
-            subject=(mail.subject or "")[:255],
-            automatic_reason="feedback report",
-            received_at=arrival.now,
-            problems="\n".join(mail.problems + report.problems)[:4000] or None,
-        )
-    )
+    session.add(arrival.record(original.conversation_id if original else None, "feedback report", report.problems))
     who = ", ".join(complainers) or "an unknown address"
     detail = f"{report.feedback_type} report about our mail to {who}"
     if complainers:

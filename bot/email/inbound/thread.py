@@ -9,7 +9,6 @@ to the sender's Reply-To address when it gave one.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Optional
 
 from bot.accounts import queries
@@ -18,7 +17,7 @@ from bot.conversations.lifecycle import invoice_matter_key
 from bot.conversations.models import Conversation
 from bot.email import parse, store, threads
 from bot.email.inbound.arrival import Arrival, Outcome
-from bot.email.models import EmailThread, InboundEmail
+from bot.email.models import EmailThread
 
 
 async def run(arrival: Arrival, session) -> Optional[Outcome]:
@@ -26,18 +25,7 @@ async def run(arrival: Arrival, session) -> Optional[Outcome]:
     if arrival.conversation is None:
         arrival.conversation = await _conversation_for(session, mail, arrival.now)
     if not arrival.seen_before:
-        session.add(
-            InboundEmail(
-                message_id=arrival.message_id,
-                conversation_id=arrival.conversation.id,
-                from_address=(mail.from_address or "")[:254],
-                subject=(mail.subject or "")[:255],
-                automatic_reason=(arrival.automatic_reason or None) and arrival.automatic_reason[:64],
-                problems="\n".join(mail.problems) or None,
-                attachments=json.dumps([vars(a) for a in mail.attachments]) if mail.attachments else None,
-                received_at=arrival.now,
-            )
-        )
+        session.add(arrival.record(arrival.conversation.id, arrival.automatic_reason, with_attachments=True))
     thread = await store.thread_for(session, arrival.conversation.id)
     if thread is not None:
         thread.last_inbound_message_id = f"<{arrival.message_id.strip('<>')}>"
