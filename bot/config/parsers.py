@@ -4,7 +4,8 @@ its value, or raises ValueError saying what was expected."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Tuple
+import urllib.parse
+from typing import Callable, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -73,6 +74,23 @@ def parse_url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError("expected an http:// or https:// URL")
     return raw.rstrip("/")
+
+
+def parse_url_list(raw: str) -> Tuple[str, ...]:
+    """Comma-separated http(s) URLs, each checked like parse_url."""
+    return tuple(parse_url(part) for part in parse_list(raw))
+
+
+def parse_store_url(*schemes: str) -> Callable[[str], str]:
+    """A parser for a store's URL with one of ``schemes`` (postgresql://, redis:// ...)."""
+
+    def parse(raw: str) -> str:
+        parts = urllib.parse.urlsplit(raw.strip())
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"expected a {' or '.join(s + '://' for s in schemes)} URL with a host")
+        return raw.strip()
+
+    return parse
 
 
 def parse_smtp_security(raw: str) -> str:

@@ -22,9 +22,11 @@ from bot.config.parsers import (
     parse_hours,
     parse_imap_security,
     parse_smtp_security,
+    parse_store_url,
     parse_timezone,
     parse_token,
     parse_url,
+    parse_url_list,
     parse_weekdays,
     positive_float,
     positive_int,
@@ -76,6 +78,15 @@ class RasaSettings:
     host: str = setting(str, "127.0.0.1")
     # Where the hub calls Rasa; derived from the port when empty.
     url: str = setting(parse_url, "")
+    # Several Rasa servers for the hub (comma-separated), sharing the tracker and lock stores below:
+    # each conversation stays on one while it is up and moves to the next when it is not. Empty: `url`.
+    urls: Tuple[str, ...] = setting(parse_url_list, ())
+    # Rasa's tracker store: a postgresql:// URL (user, password, host, port, database) shared by
+    # every Rasa server; empty: the SQLite file the endpoints file names.
+    tracker_store_url: str = setting(parse_store_url("postgresql"), "")
+    # Rasa's lock store: a redis:// URL (the database number as its path), so that two Rasa servers
+    # never process one conversation at once; empty: in memory (one Rasa server only).
+    lock_store_url: str = setting(parse_store_url("redis", "rediss"), "")
     # The hub's (and `bot chat`'s) secret for Rasa; when unset, generated once and kept in
     # `internal_token_file`, readable only by its owner.
     token: str = setting(parse_token, "")
@@ -222,6 +233,11 @@ class Settings:
             email.utils.parseaddr(a)[1].lower() for a in (self.sender_address, self.support_email, self.imap.username)
         }
         return tuple(sorted(a for a in found if "@" in a))
+
+    @property
+    def rasa_urls(self) -> Tuple[str, ...]:
+        """Every Rasa server the hub calls, in the configured order."""
+        return self.rasa.urls or (self.rasa.url,)
 
     @property
     def hub_url(self) -> str:

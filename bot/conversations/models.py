@@ -8,6 +8,7 @@ conversation can point at the verified customer.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -120,6 +121,9 @@ class Message(Base):
     client_message_id = Column(String(64))
     delivery = Column(String(16), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
+    # The hub process (bot.hub.instance) routing a customer message: while that process lives, no
+    # other one touches the message; once it is gone, another picks the message up.
+    claimed_by = Column(BigInteger)
 
 
 class Handoff(Base):

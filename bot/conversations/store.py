@@ -99,6 +99,7 @@ async def add_message(
     payload: Optional[Dict[str, Any]] = None,
     client_message_id: Optional[str] = None,
     agent_id: Optional[int] = None,
+    claimed_by: Optional[int] = None,
 ) -> Tuple[Message, bool]:
     """Stores a message; returns it and whether it is new.
 
@@ -118,6 +119,7 @@ async def add_message(
         client_message_id=client_message_id,
         agent_id=agent_id,
         created_at=now,
+        claimed_by=claimed_by,
     )
     try:
         async with session.begin_nested():
@@ -184,16 +186,6 @@ async def waiting_for_bot(
         query = query.where(Message.id < before_message_id)
     result = await session.execute(query)
     return list(result.scalars().all())
-
-
-async def unrouted_customer_messages(session: AsyncSession) -> List[Tuple[int, str]]:
-    """Customer messages stored but never routed (a crash in between), with their conversation's status."""
-    result = await session.execute(
-        select(Message.id, Conversation.status)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Message.delivery == "received", Message.sender == "customer")
-    )
-    return [(row[0], row[1]) for row in result.all()]
 
 
 async def conversations(

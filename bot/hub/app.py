@@ -26,7 +26,8 @@ from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
 from bot.hub.outage import OutageRecovery
 from bot.hub.queue_watch import QueueWatch
-from bot.hub.rasa_client import RasaClient
+from bot.hub.rasa_client import Rasa
+from bot.hub.rasa_pool import RasaPool
 from bot.hub.routing import Router
 from bot.hub.widget_channel import WidgetChannel
 
@@ -94,7 +95,7 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI_DOC])
 
 
-def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[RasaClient] = None) -> web.Application:
+def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[Rasa] = None) -> web.Application:
     manager = socketio.AsyncRedisManager(settings.hub.redis_url) if settings.hub.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -104,7 +105,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         logger=False,
         engineio_logger=False,
     )
-    rasa = rasa or RasaClient(settings.rasa.url, settings.rasa.timeout_seconds, settings.rasa.token)
+    rasa = rasa or RasaPool.from_urls(settings.rasa_urls, settings.rasa.timeout_seconds, settings.rasa.token)
     delivery = SocketDelivery(sio)
     router = Router(settings, rasa, delivery, db_url=db_url)
     desk = AgentDesk(router)
@@ -142,6 +143,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app.router.add_static("/static", STATIC)
 
     async def start(app: web.Application) -> None:
+        await router.instance.start()
         await recovery.recover()
         recovery.start()
         queue_watch.start()
@@ -166,6 +168,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         await recovery.stop()
         await queue_watch.stop()
         await rasa.close()
+        await router.instance.stop()
         await dispose_engines()
 
     app.on_startup.append(start)

@@ -1,6 +1,8 @@
 """While Rasa is unreachable: kept messages are answered when it is back, or
-handed to a person after ``rasa_outage_handoff_seconds``; after a restart,
-messages stored but never routed are picked up. Work goes through the router's
+handed to a person after ``rasa_outage_handoff_seconds``. Messages stored but never
+answered by a hub process that is gone (a restart, a crash, kill -9 of one of several
+hubs) are picked up by the next pass of any live one. A kept message is claimed before it is
+retried, so only one hub process retries it. Work goes through the router's
 per-conversation order, so a retried message never overtakes a newer one."""
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Dict, List, Optional
 
-from bot.conversations import store
+from bot.conversations import claims, store
 from bot.conversations.intake import conversation_key
 from bot.conversations.models import Message
 from bot.db import session_scope
@@ -29,6 +31,7 @@ class OutageRecovery:
 
     async def retry_waiting(self) -> None:
         """One pass over kept messages: answer them if Rasa is back, or hand them to a person."""
+        await self.recover()
         async with session_scope(self.router.db_url) as session:
             waiting = await store.waiting_for_bot(session)
             by_conversation: Dict[int, List[Message]] = {}
@@ -61,9 +64,8 @@ class OutageRecovery:
 
     async def _forward_if_waiting(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.router.db_url) as session:
-            message = await session.get(Message, message_id)
-            if message is None or message.delivery != "waiting_for_bot":
-                return
+            if not await claims.claim_for_bot(session, message_id, self.router.instance.id):
+                return  # answered meanwhile, or another hub process took it
         await self.router.forward(conversation_id, message_id, retry=True)
 
     async def _outage_handoff(self, conversation_id: int) -> None:
@@ -83,15 +85,18 @@ class OutageRecovery:
             await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary, self.router.clock())
 
     async def recover(self) -> None:
-        """After a restart: messages stored but never routed are kept for the retry loop."""
+        """Messages stored but not answered by a hub process that is gone are kept for the retry
+        loop (or held for the agents, when people have the conversation now)."""
+        await self.router.instance.keep_alive()
         async with session_scope(self.router.db_url) as session:
-            rows = await store.unrouted_customer_messages(session)
+            live = await self.router.instance.live_ids(session)
+            rows = await claims.orphaned_customer_messages(session, live)
             to_bot = [mid for mid, status in rows if status == "bot"]
             to_people = [mid for mid, status in rows if status != "bot"]
-            await store.set_delivery(session, to_bot, "waiting_for_bot")
-            await store.set_delivery(session, to_people, "held_for_agent")
+            await claims.release_orphans(session, to_bot, "waiting_for_bot")
+            await claims.release_orphans(session, to_people, "held_for_agent")
         if rows:
-            logger.info("recovered %d messages that were stored but not yet answered", len(rows))
+            logger.info("picked up %d messages stored but not answered by a hub process that is gone", len(rows))
 
     def start(self) -> None:
         self._loop.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Protocol
 
 import aiohttp
 
@@ -18,7 +18,27 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached, timed out or failed; the message was not processed."""
 
 
+class RasaRefused(RasaUnavailable):
+    """No connection to Rasa at all: nothing was sent, so another Rasa server may take the call."""
+
+
 WEBHOOK = "/webhooks/hub/webhook"
+
+
+class Rasa(Protocol):
+    """What the hub asks of Rasa: one server (RasaClient) or several (bot.hub.rasa_pool.RasaPool)."""
+
+    async def send(self, sender_id: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]: ...
+
+    async def replies_to(self, sender_id: str, hub_message_id: int) -> Optional[List[Dict[str, Any]]]: ...
+
+    async def pause(self, sender_id: str) -> None: ...
+
+    async def resume(self, sender_id: str) -> None: ...
+
+    async def healthy(self) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 def customer_text(text: str) -> str:
@@ -55,6 +75,8 @@ class RasaClient:
                 if response.status >= 400:
                     raise RasaUnavailable(f"Rasa refused {path}: {response.status} {await response.text()}")
                 return await response.json(content_type=None)
+        except aiohttp.ClientConnectorError as exc:
+            raise RasaRefused(f"Rasa unreachable at {self.base_url}: {exc!r}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa unreachable at {self.base_url}: {exc!r}") from exc
 
@@ -73,6 +95,8 @@ class RasaClient:
                 if response.status != 200:
                     raise RasaUnavailable(f"Rasa answered {response.status} for the tracker")
                 tracker = await response.json(content_type=None)
+        except aiohttp.ClientConnectorError as exc:
+            raise RasaRefused(f"Rasa unreachable at {self.base_url}: {exc!r}") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RasaUnavailable(f"Rasa unreachable at {self.base_url}: {exc!r}") from exc
         return replies_after(tracker.get("events") or [], hub_message_id)

@@ -39,8 +39,9 @@ from bot.db import session_scope
 from bot.hub import metrics as hub_metrics
 from bot.hub import notices, views
 from bot.hub.bot_turn import BotTurn
+from bot.hub.instance import HubInstance
 from bot.hub.ordering import SerialExecutor
-from bot.hub.rasa_client import RasaClient
+from bot.hub.rasa_client import Rasa
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +62,19 @@ class Router:
     def __init__(
         self,
         settings: Settings,
-        rasa: RasaClient,
+        rasa: Rasa,
         delivery: Delivery,
         db_url: Optional[str] = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        instance: Optional[HubInstance] = None,
     ) -> None:
         self.settings = settings
         self.rasa = rasa
         self.delivery = delivery
         self.db_url = db_url or settings.database_url
         self.clock = clock
+        # This process among the hubs sharing the database: it claims the messages it routes.
+        self.instance = instance or HubInstance(self.db_url)
         self.order = SerialExecutor()
         self.lifecycle = Lifecycle()
         self.lifecycle.subscribe(self._on_change)
@@ -140,7 +144,14 @@ class Router:
                     conversation = await store.create_conversation(session, channel, session_key, now)
                 delivery = "received" if conversation.status == "bot" else "held_for_agent"
                 message, created = await store.add_message(
-                    session, conversation, "customer", text, delivery, now, client_message_id=client_message_id
+                    session,
+                    conversation,
+                    "customer",
+                    text,
+                    delivery,
+                    now,
+                    client_message_id=client_message_id,
+                    claimed_by=self.instance.id,
                 )
                 accepted = Accepted(conversation.public_id, message.id, not created)
             if created:

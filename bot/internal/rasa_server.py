@@ -10,20 +10,43 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import List, Optional
+import urllib.parse
+from typing import Any, Dict, List, Optional
 
 from bot.config import PROJECT_ROOT, Settings, get_settings
 from bot.internal.tokens import bearer
 
 
+def store_options(url: str) -> Dict[str, Any]:
+    """A tracker or lock store's endpoint options from its URL (postgresql://user:pw@host:port/db,
+    redis://:pw@host:port/db): the password stays in the environment, never in a file."""
+    parts = urllib.parse.urlsplit(url)
+    name = urllib.parse.unquote(parts.path.lstrip("/"))
+    options: Dict[str, Any] = {"url": parts.hostname, "port": parts.port}
+    if parts.username:
+        options["username"] = urllib.parse.unquote(parts.username)
+    if parts.password:
+        options["password"] = urllib.parse.unquote(parts.password)
+    if parts.scheme == "postgresql":
+        options.update(type="SQL", dialect="postgresql", db=name or "rasa")
+    else:
+        options.update(type="redis", db=int(name or 0), use_ssl=parts.scheme == "rediss")
+    return {key: value for key, value in options.items() if value is not None}
+
+
 def endpoints_for(settings: Settings, path: str):
-    """The endpoints file's tracker store and lock store, with the action server's URL and token
-    from the settings (so the file itself holds no secret)."""
+    """The endpoints file's tracker store and lock store, unless the settings name shared ones
+    (several Rasa servers), with the action server's URL and token from the settings (so the
+    file itself holds no secret)."""
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
     endpoints = AvailableEndpoints.read_endpoints(path)
     endpoints.action = EndpointConfig(url=settings.action.url, headers={"Authorization": bearer(settings.action.token)})
+    if settings.rasa.tracker_store_url:
+        endpoints.tracker_store = EndpointConfig(**store_options(settings.rasa.tracker_store_url))
+    if settings.rasa.lock_store_url:
+        endpoints.lock_store = EndpointConfig(**store_options(settings.rasa.lock_store_url))
     return endpoints
 
 

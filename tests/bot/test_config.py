@@ -45,6 +45,9 @@ def test_values_are_typed():
         ("BOT_BUSINESS_DAYS", "funday", "unknown weekday"),
         ("BOT_ESCALATION_NEGATIVE", "1.5", "between 0 and 1"),
         ("BOT_TODAY", "yesterday", "BOT_TODAY='yesterday' is invalid"),
+        ("BOT_RASA_URLS", "http://127.0.0.1:5005,rasa-b:5005", "expected an http:// or https:// URL"),
+        ("BOT_RASA_TRACKER_STORE_URL", "mysql://db/rasa", "expected a postgresql:// URL"),
+        ("BOT_RASA_LOCK_STORE_URL", "redis://", "expected a redis:// or rediss:// URL with a host"),
     ],
 )
 def test_bad_values_fail_loudly_with_the_variable_name(name, value, message):
@@ -142,3 +145,9 @@ def test_a_bad_value_names_its_variable(variable):
 def test_a_list_setting_reads_comma_separated_values():
     settings = config.load_settings({"BOT_ESCALATION_REPEAT_IGNORED_INTENTS": "greet, thanks"})
     assert settings.escalation.repeat_ignored_intents == ("greet", "thanks")
+
+
+def test_several_rasa_servers_or_the_one_from_the_port():
+    assert config.load_settings({"BOT_RASA_PORT": "5105"}).rasa_urls == ("http://127.0.0.1:5105",)
+    settings = config.load_settings({"BOT_RASA_URLS": "http://10.0.0.5:5005/, http://10.0.0.6:5005"})
+    assert settings.rasa_urls == ("http://10.0.0.5:5005", "http://10.0.0.6:5005")
