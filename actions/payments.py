@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List
 
-from rasa_sdk import Action
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import AccountQuestion
 from actions.common import AnswerContext
 from bot.accounts import queries
+from bot.config import get_settings
 
 # What a decline code means, said plainly and without blame.
 DECLINE_REASONS = {
@@ -70,3 +72,17 @@ class ActionPaymentFailed(AccountQuestion, Action):
 class ActionCardExpiring(AccountQuestion, Action):
     intent = "card_expiring"
     answer = staticmethod(card_expiring)
+
+
+class ActionUpdateCard(Action):
+    """The secure card page's link (configured, so a response alone cannot fill it); no
+    account data, so no verification."""
+
+    def name(self) -> str:
+        return "action_update_card"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        dispatcher.utter_message(response="utter_update_card", card_link=get_settings().card_update_link)
+        return []

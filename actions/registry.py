@@ -20,6 +20,7 @@ ACTIONS: List[Type[Action]] = [
     account.ActionHowToPay,
     payments.ActionPaymentFailed,
     payments.ActionCardExpiring,
+    payments.ActionUpdateCard,
     reminders.ActionWhyReminder,
     reminders.ValidatePromiseForm,
     reminders.ActionRecordPromise,

@@ -70,3 +70,23 @@ def test_a_wrong_intent_in_a_worded_story_fails_the_story_test(tmp_path):
                   "--fail-on-prediction-errors", "--out", str(tmp_path / "results"))
     assert result.returncode != 0
     assert "predicted: greet" in result.stdout + result.stderr
+
+
+def test_responses_said_by_rules_only_use_slots():
+    """A rule or story that says a response itself can fill it only from slots; any other
+    {placeholder} would reach the customer literally (it did: "{card_link}"), so such a
+    response must be sent by a custom action that passes the value."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    slots = set(domain.get("slots", {}))
+    said_directly = set()
+    for path in (PROJECT_ROOT / "data").rglob("*.yml"):
+        content = yaml.safe_load(path.read_text()) or {}
+        for flow in [*content.get("rules", []), *content.get("stories", [])]:
+            said_directly |= {step["action"] for step in flow.get("steps", []) if str(step.get("action", "")).startswith("utter_")}
+    assert "utter_greet" in said_directly  # the scan sees the rules at all
+    unfilled = {
+        name: sorted(set(re.findall(r"\{(\w+)\}", variant.get("text", ""))) - slots)
+        for name in said_directly
+        for variant in domain["responses"].get(name, [])
+    }
+    assert {name: names for name, names in unfilled.items() if names} == {}

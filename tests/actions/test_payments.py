@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from actions.payments import ActionCardExpiring, ActionPaymentFailed
+from actions.payments import ActionCardExpiring, ActionPaymentFailed, ActionUpdateCard
 from bot.config import get_settings
 from bot.db import session_scope
 from bot.accounts import queries
@@ -148,3 +148,11 @@ async def test_no_card_uses_the_configured_card_link(sqlite_db, monkeypatch):
     use_settings(monkeypatch, database_url=sqlite_db, card_update_link=CARD_LINK)
     ran = await ask(ActionCardExpiring, "AC-100016")
     assert ran.said == [{"response": "utter_no_card", "name": "Omar", "card_link": CARD_LINK}]
+
+
+async def test_update_card_fills_the_configured_link_without_verification(sqlite_db, monkeypatch):
+    # The response's {card_link} is no slot: said alone, the customer saw "{card_link}" literally.
+    use_settings(monkeypatch, database_url=sqlite_db, card_update_link=CARD_LINK)
+    ran = await run_action(ActionUpdateCard())
+    assert ran.said == [{"response": "utter_update_card", "card_link": CARD_LINK}]
+    assert ran.events == []
