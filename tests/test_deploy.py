@@ -36,3 +36,29 @@ def test_systemd_units_restart_their_process():
         parser.read_string(unit.read_text())
         assert parser["Service"]["Restart"] == "always", unit.name
         check_command(parser["Service"]["ExecStart"])
+
+
+def test_scale_out_procfile_gives_each_process_its_own_port():
+    entries = dict(line.split(":", 1) for line in (DEPLOY / "scale-out" / "Procfile").read_text().splitlines()
+                   if line.strip() and not line.startswith("#"))
+    assert set(entries) == {"actions1", "actions2", "rasa1", "rasa2", "hub1", "hub2"}
+    ports = []
+    for command in entries.values():
+        check_command(command)
+        ports += [word.split("=", 1)[1] for word in shlex.split(command) if word.split("=")[0].endswith("_PORT")]
+    assert len(ports) == len(set(ports)) == 6
+    # Each Rasa server asks its own action server; one hub polls the mailbox.
+    assert "5055/webhook" in entries["rasa1"] and "5056/webhook" in entries["rasa2"]
+    assert "BOT_IMAP_HOST= " in entries["hub2"] and "BOT_IMAP_HOST" not in entries["hub1"]
+
+
+def test_scale_out_units_are_templates_with_their_own_settings():
+    units = sorted((DEPLOY / "scale-out").glob("*@.service"))
+    assert [unit.name for unit in units] == [
+        "support-bot-actions@.service", "support-bot-hub@.service", "support-bot-rasa@.service"]
+    for unit in units:
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.read_string(unit.read_text())
+        assert parser["Service"]["Restart"] == "always", unit.name
+        assert "/etc/support-bot/%p-%i.env" in unit.read_text(), unit.name
+        check_command(parser["Service"]["ExecStart"])
