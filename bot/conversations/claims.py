@@ -5,7 +5,7 @@ is retried by one process only, and the messages of a process that died are pick
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Set, Tuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,16 @@ async def orphaned_customer_messages(session: AsyncSession, live_hubs: Sequence[
         )
     )
     return [(row[0], row[1]) for row in result.all()]
+
+
+async def hubs_with_unanswered_messages(session: AsyncSession) -> Set[int]:
+    """The hub processes that hold customer messages stored but not yet answered."""
+    result = await session.execute(
+        select(Message.claimed_by)
+        .where(Message.delivery == "received", Message.sender == "customer", Message.claimed_by.is_not(None))
+        .distinct()
+    )
+    return {int(row[0]) for row in result.all()}
 
 
 async def release_orphans(session: AsyncSession, message_ids: Sequence[int], delivery: str) -> None:

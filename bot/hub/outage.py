@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Dict, List, Optional
 
 from bot.conversations import claims, store
@@ -28,6 +29,11 @@ class OutageRecovery:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._loop = Loop("Rasa retry loop", self.retry_waiting, router.settings.rasa.retry_seconds)
+        # A hub counts as gone once it has been missing this long: after a database restart every
+        # hub loses its liveness lock at once and takes it again on its next pass, so a live hub
+        # can look gone for up to one pass (and picking its messages up would answer them twice).
+        self.gone_after_seconds = 2 * router.settings.rasa.retry_seconds + 1
+        self._missing_since: Dict[int, float] = {}
 
     async def retry_waiting(self) -> None:
         """One pass over kept messages: answer them if Rasa is back, or hand them to a person."""
@@ -89,8 +95,12 @@ class OutageRecovery:
         loop (or held for the agents, when people have the conversation now)."""
         await self.router.instance.keep_alive()
         async with session_scope(self.router.db_url) as session:
-            live = await self.router.instance.live_ids(session)
-            rows = await claims.orphaned_customer_messages(session, live)
+            live = set(await self.router.instance.live_ids(session))
+            now = time.monotonic()
+            missing = await claims.hubs_with_unanswered_messages(session) - live
+            self._missing_since = {hub: self._missing_since.get(hub, now) for hub in missing}
+            recent = {hub for hub, since in self._missing_since.items() if now - since < self.gone_after_seconds}
+            rows = await claims.orphaned_customer_messages(session, sorted(live | recent))
             to_bot = [mid for mid, status in rows if status == "bot"]
             to_people = [mid for mid, status in rows if status != "bot"]
             await claims.release_orphans(session, to_bot, "waiting_for_bot")

@@ -14,6 +14,7 @@ import urllib.parse
 from typing import Any, Dict, List, Optional
 
 from bot.config import PROJECT_ROOT, Settings, get_settings
+from bot.internal import rasa_patches
 from bot.internal.tokens import bearer
 
 
@@ -50,30 +51,6 @@ def endpoints_for(settings: Settings, path: str):
     return endpoints
 
 
-def build_action_response_validator_once() -> None:
-    """Rasa 3.6 validates every action server response with ``jsonschema.validate``, which checks
-    the (never changing) schema and builds a validator each time: 26 ms of a 57 ms turn, measured
-    with py-spy (bench/README.md). The same check, with the validator built once."""
-    from jsonschema import exceptions, validators
-    from rasa.core.actions.action import RemoteAction
-
-    if getattr(RemoteAction._validate_action_result, "built_once", False):
-        return
-    schema = RemoteAction.action_response_format_spec()
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    validator = validator_class(schema)
-    original = RemoteAction._validate_action_result
-
-    def validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
-        if exceptions.best_match(validator.iter_errors(result)) is None:
-            return True
-        return original(self, result)  # Rasa's own error, message and all
-
-    validate_action_result.built_once = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = validate_action_result
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True)
@@ -90,7 +67,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     configure_logging_and_warnings(logging.INFO, warn_only_once=True, filter_repeated_logs=True)
     configure_structlog(logging.INFO)
     tf_env.setup_tf_environment()
-    build_action_response_validator_once()
+    rasa_patches.apply()
     rasa.core.run.serve_application(
         model_path=args.model,
         credentials=args.credentials,

@@ -2,7 +2,11 @@
 server), configured by settings alone (BOT_RASA_URLS, BOT_RASA_TRACKER_STORE_URL,
 BOT_RASA_LOCK_STORE_URL, BOT_HUB_REDIS_URL, a PostgreSQL BOT_DATABASE_URL).
 
-One conversation, customer on hub 1 and agent on hub 2, through:
+PostgreSQL and Redis are the test's own (tests/private_services.py), so it can restart them.
+A conversation with an agent, customer on hub 1 and agent on hub 2, through a stop and start of
+Redis (the message the agent sends meanwhile is stored and in the history; the hubs listen again
+and the next one is heard live) and a restart of PostgreSQL (pools, advisory locks and Rasa's
+tracker store reconnect). Then one conversation, customer on hub 1 and agent on hub 2, through:
 - kill -9 of the Rasa server holding the conversation (mid-verification): the next message is
   answered by the other Rasa server, which continues the form from the shared tracker store;
 - an escalation the agent on hub 2 sees, takes and answers, heard by the customer on hub 1;
@@ -21,8 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import aiohttp
 import pytest
@@ -33,29 +36,23 @@ from bot.conversations import store
 from bot.db import dispose_engines, session_scope
 from bot.hub.rasa_pool import rank
 from bot.training import MODEL_PATH
-from tests.conftest import ITERATIONS, TEST_POSTGRES_URL, TODAY, _seed_database
+from tests.conftest import ITERATIONS, TODAY, _seed_database
 from tests.hub_clients import Customer, bot_texts, console_socket, eventually, until_reply
+from tests.private_services import PrivatePostgres, PrivateRedis
 from tests.servers import _OFFSET, AGENT_PASSWORD, _seed_agents
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.postgres, pytest.mark.redis]
 
 ACTION_PORT, RASA_PORTS, HUB_PORTS = 5255 + _OFFSET, (5205 + _OFFSET, 5206 + _OFFSET), (8205 + _OFFSET, 8206 + _OFFSET)
+PG_PORT, REDIS_PORT = 5439 + _OFFSET, 6389 + _OFFSET
 
 
-def _create_database(prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+def _create_database(admin_url: str, name: str) -> str:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return TEST_POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(url: str) -> None:
-    admin = sa.create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 300.0) -> None:
@@ -74,8 +71,9 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 300.0) -
 
 
 class Cluster:
-    def __init__(self, env: Dict[str, str], work, hub_db: str) -> None:
-        self.env, self.work, self.hub_db = env, work, hub_db
+    def __init__(self, env: Dict[str, str], work, hub_db: str, postgres: PrivatePostgres,
+                 redis: PrivateRedis) -> None:
+        self.env, self.work, self.hub_db, self.postgres, self.redis = env, work, hub_db, postgres, redis
         self.processes: Dict[str, subprocess.Popen] = {}
         self.rasa_urls = [f"http://127.0.0.1:{port}" for port in RASA_PORTS]
         self.hub_urls = [f"http://127.0.0.1:{port}" for port in HUB_PORTS]
@@ -113,48 +111,69 @@ class Cluster:
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
     assert MODEL_PATH.exists(), "bin/setup trains the model before the tests"
     work = tmp_path_factory.mktemp("scale-out")
-    hub_db, rasa_db = _create_database("bot_scale"), _create_database("rasa_scale")
-    _seed_database(hub_db)
-    asyncio.run(_seed_agents(config.async_database_url(hub_db)))
-    endpoints = work / "endpoints.yml"  # its SQLite store is replaced by the shared ones in the settings
-    endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{work / "unused.db"}"\n')
-    env = {
-        **os.environ,
-        "BOT_DATABASE_URL": config.async_database_url(hub_db),
-        "BOT_TODAY": TODAY.isoformat(),
-        "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
-        "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
-        "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
-        "BOT_RASA_TOKEN": secrets.token_urlsafe(24),
-        "BOT_ACTION_TOKEN": secrets.token_urlsafe(24),
-        "BOT_ACTION_PORT": str(ACTION_PORT),
-        "BOT_RASA_URLS": ",".join(f"http://127.0.0.1:{port}" for port in RASA_PORTS),
-        "BOT_RASA_TRACKER_STORE_URL": rasa_db,
-        "BOT_RASA_LOCK_STORE_URL": "redis://127.0.0.1:6379/5",
-        "BOT_RASA_RETRY_SECONDS": "1",
-        "BOT_HUB_REDIS_URL": "redis://127.0.0.1:6379/0",
-        "BOT_HUB_HOST": "127.0.0.1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    cluster = Cluster(env, work, config.async_database_url(hub_db))
+    # PostgreSQL and Redis of the test's own: it restarts them.
+    postgres, redis = PrivatePostgres(PG_PORT), PrivateRedis(REDIS_PORT)
+    processes: Optional[Cluster] = None
     try:
-        actions = cluster.spawn("actions", ["-m", "bot.internal.action_server"])
+        postgres.start()
+        redis.start()
+        hub_db, rasa_db = _create_database(postgres.url, "bot"), _create_database(postgres.url, "rasa")
+        _seed_database(hub_db)
+        asyncio.run(_seed_agents(config.async_database_url(hub_db)))
+        endpoints = work / "endpoints.yml"  # its SQLite store is replaced by the shared ones in the settings
+        endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{work / "unused.db"}"\n')
+        env = {
+            **os.environ,
+            "BOT_DATABASE_URL": config.async_database_url(hub_db),
+            "BOT_TODAY": TODAY.isoformat(),
+            "BOT_SECRET_HASH_ITERATIONS": str(ITERATIONS),
+            "BOT_BUSINESS_HOURS": "00:00-23:59:59.999999",
+            "BOT_BUSINESS_DAYS": "mon,tue,wed,thu,fri,sat,sun",
+            "BOT_RASA_TOKEN": secrets.token_urlsafe(24),
+            "BOT_ACTION_TOKEN": secrets.token_urlsafe(24),
+            "BOT_ACTION_PORT": str(ACTION_PORT),
+            "BOT_RASA_URLS": ",".join(f"http://127.0.0.1:{port}" for port in RASA_PORTS),
+            "BOT_RASA_TRACKER_STORE_URL": rasa_db,
+            "BOT_RASA_LOCK_STORE_URL": f"{redis.url}/1",
+            "BOT_RASA_RETRY_SECONDS": "1",
+            "BOT_HUB_REDIS_URL": f"{redis.url}/0",
+            "BOT_HUB_HOST": "127.0.0.1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+        processes = Cluster(env, work, config.async_database_url(hub_db), postgres, redis)
+        actions = processes.spawn("actions", ["-m", "bot.internal.action_server"])
         for index, port in enumerate(RASA_PORTS, 1):
-            cluster.spawn(f"rasa{index}", ["-m", "bot.internal.rasa_server", "--model", str(MODEL_PATH),
-                                           "--endpoints", str(endpoints)], BOT_RASA_PORT=str(port))
+            processes.spawn(f"rasa{index}", ["-m", "bot.internal.rasa_server", "--model", str(MODEL_PATH),
+                                             "--endpoints", str(endpoints)], BOT_RASA_PORT=str(port))
         _wait_healthy(f"http://127.0.0.1:{ACTION_PORT}/health", actions)
         for index, port in enumerate(RASA_PORTS, 1):
             _wait_healthy(f"http://127.0.0.1:{port}/status?token={env['BOT_RASA_TOKEN']}",
-                          cluster.processes[f"rasa{index}"])
+                          processes.processes[f"rasa{index}"])
         for index, port in enumerate(HUB_PORTS, 1):
-            hub = cluster.spawn(f"hub{index}", ["-m", "bot", "serve"], BOT_HUB_PORT=str(port))
+            hub = processes.spawn(f"hub{index}", ["-m", "bot", "serve"], BOT_HUB_PORT=str(port))
             _wait_healthy(f"http://127.0.0.1:{port}/health", hub)
-        yield cluster
+        yield processes
     finally:
-        cluster.close()
+        if processes is not None:
+            processes.close()
         asyncio.run(dispose_engines())
-        _drop_database(hub_db)
-        _drop_database(rasa_db)
+        redis.close()
+        postgres.close()
+
+
+async def _signed_in_agent(hub: str, events: Dict[str, list]):
+    agent = aiohttp.ClientSession(base_url=hub, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async with agent.post("/api/auth/login", json={"email": "sam@northwind.example",
+                                                   "password": AGENT_PASSWORD}) as response:
+        assert response.status == 200
+    return agent, await console_socket(hub, agent, events)
+
+
+def _fan_out_subscribers(redis: PrivateRedis) -> int:
+    result = subprocess.run(["redis-cli", "-p", str(redis.port), "-n", "0", "pubsub", "numsub", "socketio"],
+                            capture_output=True, text=True)
+    lines = result.stdout.split()
+    return int(lines[1]) if len(lines) == 2 else 0
 
 
 async def _customer_messages(db_url: str, public_id: str):
@@ -164,16 +183,65 @@ async def _customer_messages(db_url: str, public_id: str):
         return [(m.text, m.delivery) for m in messages if m.sender == "customer"]
 
 
+async def test_a_conversation_with_an_agent_survives_restarts_of_redis_and_postgresql(cluster):
+    hub1, hub2 = cluster.hub_urls
+    events: Dict[str, list] = {"queue": [], "message": []}
+    customer = await Customer.connect(hub1)
+    agent, console = await _signed_in_agent(hub2, events)
+    try:
+        await customer.say("I want to talk to a real person")
+        await eventually(lambda: any("in the queue" in (m.get("text") or "") for m in customer.received), 60)
+        async with session_scope(cluster.hub_db) as session:
+            public_id = (await store.latest_conversation(session, "web", customer.session_id)).public_id
+        await dispose_engines()  # the test's own connections would not outlive the restart
+        async with agent.post(f"/api/conversations/{public_id}/take") as response:
+            assert response.status == 200, await response.text()
+
+        # Redis stops: the live copy between hubs is lost, the message is not (stored, in the history).
+        cluster.redis.stop()
+        async with agent.post(f"/api/conversations/{public_id}/messages",
+                              json={"text": "Sam here, while Redis is away."}) as response:
+            assert response.status == 201, await response.text()
+        cluster.redis.start()
+        await eventually(lambda: _fan_out_subscribers(cluster.redis) == 2, 60)  # both hubs listen again
+        async with agent.post(f"/api/conversations/{public_id}/messages",
+                              json={"text": "Sam again, Redis is back."}) as response:
+            assert response.status == 201, await response.text()
+        await eventually(lambda: any(m.get("text") == "Sam again, Redis is back." for m in customer.received), 30)
+
+        # PostgreSQL restarts: the hubs' pools and advisory locks reconnect, Rasa's tracker store too.
+        cluster.postgres.stop()
+        cluster.postgres.start()
+        acknowledgement = await customer.say("thanks, are you still there?")
+        assert acknowledgement["ok"] is True, acknowledgement
+        await eventually(lambda: any(e["message"]["text"] == "thanks, are you still there?"
+                                     for e in events["message"]), 30)  # the agent on hub 2 sees it live
+        async with agent.post(f"/api/conversations/{public_id}/handback") as response:
+            assert response.status == 200, await response.text()
+        await customer.say("what do I owe")
+        await until_reply(customer, lambda t: "account number" in t, 90)
+
+        await customer.client.emit("history_request", {})
+        history = await eventually(lambda: customer.history, 10)
+        heard = [m.get("text") for m in history]
+        assert "Sam here, while Redis is away." in heard and "Sam again, Redis is back." in heard
+        messages = await _customer_messages(cluster.hub_db, public_id)
+        assert [text for text, _ in messages] == [
+            "I want to talk to a real person", "thanks, are you still there?", "what do I owe"]
+        assert {delivery for _, delivery in messages} <= {"answered", "held_for_agent"}, messages
+        await console.disconnect()
+    finally:
+        await customer.close()
+        await agent.close()
+        await dispose_engines()
+
+
 async def test_a_conversation_survives_kill_9_of_its_rasa_server_and_of_its_hub(cluster):
     hub1, hub2 = cluster.hub_urls
+    events: Dict[str, list] = {"queue": [], "message": []}
     customer = await Customer.connect(hub1)
-    agent = aiohttp.ClientSession(base_url=hub2, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    agent, console = await _signed_in_agent(hub2, events)
     try:
-        async with agent.post("/api/auth/login", json={"email": "sam@northwind.example",
-                                                       "password": AGENT_PASSWORD}) as response:
-            assert response.status == 200
-        events: Dict[str, list] = {"queue": [], "message": []}
-        console = await console_socket(hub2, agent, events)
 
         await customer.say("what do I owe")
         await until_reply(customer, lambda t: "account number" in t)

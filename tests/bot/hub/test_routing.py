@@ -17,6 +17,7 @@ from bot.conversations import handoffs, store
 from bot.conversations.intake import Conflict, ConversationNotFound, MessageRejected
 from bot.conversations.models import Agent
 from bot.db import session_scope
+from bot.hub import outage
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery
 from bot.hub.rasa_client import RasaUnavailable
@@ -368,3 +369,24 @@ async def test_recover_after_a_restart_keeps_unrouted_messages(hub):
     await router.drain()
     assert [t for _, t, _ in rasa.received] == ["are you there"]
     assert delivery.texts("bot") == ["bot: are you there"]
+
+
+async def test_a_missing_hub_counts_as_gone_only_after_a_grace_period(hub, monkeypatch):
+    # After a database restart a live hub has no liveness lock until its next pass.
+    async with session_scope() as session:
+        conversation = await store.create_conversation(session, "web", "s-blip", START)
+        await store.add_message(session, conversation, "customer", "still there?", "received", START, claimed_by=4242)
+        cid = conversation.public_id
+    now = [1000.0]
+    monkeypatch.setattr(outage.time, "monotonic", lambda: now[0])
+    await hub.recovery.recover()
+    _, messages, _ = await conversation_state(cid)
+    assert messages[0].delivery == "received"  # hub 4242 may still be answering it
+    now[0] += hub.recovery.gone_after_seconds - 0.5
+    await hub.recovery.recover()
+    _, messages, _ = await conversation_state(cid)
+    assert messages[0].delivery == "received"
+    now[0] += 0.5
+    await hub.recovery.recover()
+    _, messages, _ = await conversation_state(cid)
+    assert messages[0].delivery == "waiting_for_bot"

@@ -3,8 +3,6 @@ servers, the endpoints file's own stores otherwise; passwords never written to a
 
 from __future__ import annotations
 
-import pytest
-
 from bot.config import load_settings
 from bot.internal.rasa_server import endpoints_for, store_options
 
@@ -43,24 +41,8 @@ def test_endpoints_take_the_shared_stores_from_the_settings(tmp_path):
         }),
         str(file),
     )
-    assert (shared.tracker_store.type, shared.tracker_store.url, shared.tracker_store.kwargs["db"]) == ("SQL", "127.0.0.1", "rasa")
+    tracker_store = shared.tracker_store
+    assert (tracker_store.type, tracker_store.url, tracker_store.kwargs["db"]) == ("SQL", "127.0.0.1", "rasa")
     assert (shared.lock_store.type, shared.lock_store.url, shared.lock_store.kwargs["db"]) == ("redis", "127.0.0.1", 1)
     assert shared.action.headers["Authorization"].startswith("Bearer ")
 
-
-def test_action_responses_are_validated_by_a_validator_built_once():
-    import jsonschema
-    from rasa.core.actions.action import RemoteAction
-
-    from bot.internal.rasa_server import build_action_response_validator_once
-
-    build_action_response_validator_once()
-    build_action_response_validator_once()  # twice is harmless: still Rasa's check underneath
-    validate = RemoteAction._validate_action_result
-    assert validate.built_once
-    action = RemoteAction("action_check_balance", None)
-    good = {"events": [{"event": "slot", "name": "verified", "value": True}], "responses": [{"text": "Hi"}]}
-    assert validate(action, good) is True
-    for bad in ({"events": [{"event": "no_such_event"}]}, {"responses": "not a list"}, {"events": {}}):
-        with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
-            validate(action, bad)
