@@ -225,6 +225,9 @@ async def test_a_conversation_with_an_agent_survives_restarts_of_redis_and_postg
         history = await eventually(lambda: customer.history, 10)
         heard = [m.get("text") for m in history]
         assert "Sam here, while Redis is away." in heard and "Sam again, Redis is back." in heard
+        # Answered once, from the conversation's own tracker (not a blank one, not "something went wrong").
+        assert len([text for text in heard if text and "account number" in text]) == 1, heard
+        assert not [text for text in heard if text and "went wrong" in text], heard
         messages = await _customer_messages(cluster.hub_db, public_id)
         assert [text for text, _ in messages] == [
             "I want to talk to a real person", "thanks, are you still there?", "what do I owe"]
