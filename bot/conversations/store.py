@@ -126,6 +126,8 @@ async def add_message(
             session.add(message)
             await session.flush()
     except IntegrityError:
+        if client_message_id is None:
+            raise  # no duplicate to find: another constraint refused it (and IS NULL would match other messages)
         # Another process stored the same client message between our check and insert.
         existing = await message_by_client_id(session, conversation.id, client_message_id)
         if existing is None:
