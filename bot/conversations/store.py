@@ -58,6 +58,14 @@ async def get_conversation_by_id(session: AsyncSession, conversation_id: int) ->
     return await session.get(Conversation, conversation_id)
 
 
+async def existing_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    """The conversation of an id read from the store (a message's, a handoff's): it exists, since
+    conversations are never deleted (only the demo's own history is cleared, offline)."""
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None, f"conversation {conversation_id} is gone"
+    return conversation
+
+
 async def change_status(
     session: AsyncSession,
     conversation: Conversation,
