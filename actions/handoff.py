@@ -31,7 +31,9 @@ TRANSCRIPT_EVENTS = 30
 
 def handoff_decision(tracker: Tracker) -> Decision:
     if tracker.get_slot("verification_locked"):
-        return decide([], get_settings().escalation, verification_locked=True)
+        locked = decide([], get_settings().escalation, verification_locked=True)
+        assert locked is not None  # a locked verification always decides
+        return locked
     if tracker.get_slot("promise_outcome") == "needs_person" and tracker.latest_action_name == "action_record_promise":
         return Decision(
             "extension_beyond_policy",

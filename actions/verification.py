@@ -102,7 +102,7 @@ class ValidateVerifyForm(FormValidationAction):
             logger.exception("account database unavailable during verification")
             dispatcher.utter_message(response="utter_system_trouble")
             return {"secret": None, "requested_slot": None}
-        if matches:
+        if matches and customer is not None:
             logger.info("verification: customer %s verified in %s", customer.id, tracker.sender_id)
             return {
                 "secret": "provided",  # never keep the secret itself

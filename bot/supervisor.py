@@ -146,7 +146,9 @@ class Supervisor:
         backoff = 1.0
         while True:
             started = loop.time()
-            code = await process.proc.wait()
+            proc = process.proc
+            assert proc is not None  # spawned before it is watched, and again before each later wait
+            code = await proc.wait()
             if self.stopping or process.held:
                 return
             if loop.time() - started >= STABLE_SECONDS:

@@ -46,13 +46,18 @@ class Facts:
     attempts: List[AttemptFact]  # charge attempts in the period
 
 
-def utc(moment: Any) -> Optional[dt.datetime]:
+def utc(moment: Any) -> dt.datetime:
     """SQLite hands back naive UTC (and its hour buckets as text); PostgreSQL aware times."""
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
-    if moment is None or moment.tzinfo is not None:
+    if moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=dt.timezone.utc)
+
+
+def utc_or_none(moment: Any) -> Optional[dt.datetime]:
+    """:func:`utc` of a nullable column (or an outer join's missing row): None stays None."""
+    return None if moment is None else utc(moment)
 
 
 class _Sql:
@@ -162,7 +167,7 @@ async def handoffs(
     )
     result = await session.execute(_channel(query, channel))
     return [
-        HandoffFact(cid, ch, reason, utc(requested), utc(taken), utc(ended), utc(reply))
+        HandoffFact(cid, ch, reason, utc(requested), utc_or_none(taken), utc_or_none(ended), utc_or_none(reply))
         for cid, ch, reason, requested, taken, ended, reply in result.all()
     ]
 
@@ -205,7 +210,7 @@ async def payments(session: AsyncSession, start: dt.datetime, end: dt.datetime) 
             last.with_only_columns(Reminder.sent_at).scalar_subquery(),
         ).where(Payment.paid_at >= start, Payment.paid_at < end)
     )
-    return [PaymentFact(utc(paid), amount, stage, utc(sent)) for paid, amount, stage, sent in result.all()]
+    return [PaymentFact(utc(paid), amount, stage, utc_or_none(sent)) for paid, amount, stage, sent in result.all()]
 
 
 async def promises(session: AsyncSession, first_day: dt.date, last_day: dt.date) -> List[PromiseFact]:

@@ -4,7 +4,8 @@
 computes every figure from them without touching the database. Times are aware UTC.
 Where a period holds many of a kind (conversations, ratings, reminders), the facts come
 counted by UTC hour and by what the metrics look at, so a 90-day report moves thousands
-of rows, not hundreds of thousands; ``count`` says how many are alike.
+of rows, not hundreds of thousands; ``n`` says how many are alike (a field named ``count``
+would hide the tuple method of that name).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class ConversationFact(NamedTuple):
     # Days (rounded up) from its end until the same customer started another conversation;
     # ``reopen_days + 1`` when later or never (the report loads no further).
     days_to_return: int
-    count: int
+    n: int
 
 
 class ResolvedFact(NamedTuple):
@@ -47,13 +48,13 @@ class HandoffFact(NamedTuple):
 class RatingFact(NamedTuple):
     hour: dt.datetime
     rating: int
-    count: int
+    n: int
 
 
 class ReminderFact(NamedTuple):
     hour: dt.datetime
     stage: str
-    count: int
+    n: int
 
 
 class PaymentFact(NamedTuple):

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections import Counter
 from decimal import Decimal
-from typing import Dict, Iterable, Optional, Sequence
+from typing import Dict, Iterable, Optional, Sequence, TypedDict
 
 from bot.analytics.facts_types import (
     AttemptFact,
@@ -25,6 +25,20 @@ from bot.analytics.facts_types import (
 )
 
 SATISFIED = (4, 5)
+
+
+class Recovered(TypedDict):
+    """Payments counted for one dunning stage, and their sum."""
+
+    payments: int
+    amount: Decimal
+
+
+class CardRetries(TypedDict):
+    retries: int
+    recovered: int
+    amount: Decimal
+    rate: Optional[float]
 
 
 def share(part: int, whole: int) -> Optional[float]:
@@ -66,15 +80,15 @@ def is_reopened(fact: ConversationFact, reopen_days: int) -> bool:
 
 def containment(conversations: Sequence[ConversationFact], reopen_days: int) -> Dict[str, object]:
     """Contained: ended without any handoff to a person and not reopened. Rate over all conversations."""
-    total = sum(c.count for c in conversations)
-    contained = sum(c.count for c in conversations if not c.handed_off and not is_reopened(c, reopen_days))
+    total = sum(c.n for c in conversations)
+    contained = sum(c.n for c in conversations if not c.handed_off and not is_reopened(c, reopen_days))
     return {"conversations": total, "contained": contained, "rate": share(contained, total)}
 
 
 def first_contact_resolution(conversations: Sequence[ConversationFact], reopen_days: int) -> Dict[str, object]:
     """Resolved on first contact: not reopened (with or without a person). Rate over all conversations."""
-    total = sum(c.count for c in conversations)
-    resolved = sum(c.count for c in conversations if not is_reopened(c, reopen_days))
+    total = sum(c.n for c in conversations)
+    resolved = sum(c.n for c in conversations if not is_reopened(c, reopen_days))
     return {"conversations": total, "resolved_first_time": resolved, "rate": share(resolved, total)}
 
 
@@ -126,7 +140,7 @@ def csat(ratings: Sequence[RatingFact]) -> Dict[str, object]:
     """CSAT: the share of ratings that are 4 or 5, and how many of each 1-5."""
     distribution = {str(score): 0 for score in range(1, 6)}
     for r in ratings:
-        distribution[str(r.rating)] += r.count
+        distribution[str(r.rating)] += r.n
     total = sum(distribution.values())
     satisfied = sum(distribution[str(score)] for score in SATISFIED)
     return {"ratings": total, "satisfied": satisfied, "score": share(satisfied, total), "distribution": distribution}
@@ -138,17 +152,20 @@ def csat(ratings: Sequence[RatingFact]) -> Dict[str, object]:
 def reminders_by_stage(reminders: Sequence[ReminderFact]) -> Dict[str, int]:
     counts: Counter = Counter()
     for r in reminders:
-        counts[r.stage] += r.count
+        counts[r.stage] += r.n
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def recovered_by_stage(payments: Sequence[PaymentFact], recovery_days: int) -> Dict[str, Dict[str, object]]:
+def recovered_by_stage(payments: Sequence[PaymentFact], recovery_days: int) -> Dict[str, Recovered]:
     """Each payment counts for the stage of the LAST reminder of its invoice sent at or before it,
     when that reminder went out at most ``recovery_days`` earlier; other payments count for no stage."""
     window = dt.timedelta(days=recovery_days)
-    result: Dict[str, Dict[str, object]] = {}
+    result: Dict[str, Recovered] = {}
     for payment in payments:
-        if payment.last_stage is None or payment.paid_at - payment.last_sent_at > window:
+        # The stage and the time come from the same reminder: both None when there was none.
+        if payment.last_stage is None or payment.last_sent_at is None:
+            continue
+        if payment.paid_at - payment.last_sent_at > window:
             continue
         entry = result.setdefault(payment.last_stage, {"payments": 0, "amount": Decimal("0.00")})
         entry["payments"] += 1
@@ -164,7 +181,7 @@ def promises(facts: Sequence[PromiseFact]) -> Dict[str, object]:
     return {**counts, "kept_share": share(counts["kept"], counts["kept"] + counts["broken"])}
 
 
-def card_retries(attempts: Sequence[AttemptFact]) -> Dict[str, object]:
+def card_retries(attempts: Sequence[AttemptFact]) -> CardRetries:
     """A retry is a charge attempt on an invoice that had a soft decline before it; recovered:
     retries that succeeded (count and amount)."""
     retries = [a for a in attempts if a.after_soft_decline]

@@ -58,6 +58,14 @@ async def get_conversation_by_id(session: AsyncSession, conversation_id: int) ->
     return await session.get(Conversation, conversation_id)
 
 
+async def existing_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    """The conversation of an id read from the store (a message's, a handoff's): it exists, since
+    conversations are never deleted (only the demo's own history is cleared, offline)."""
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None, f"conversation {conversation_id} is gone"
+    return conversation
+
+
 async def change_status(
     session: AsyncSession,
     conversation: Conversation,
@@ -126,6 +134,8 @@ async def add_message(
             session.add(message)
             await session.flush()
     except IntegrityError:
+        if client_message_id is None:
+            raise  # no duplicate to find: another constraint refused it (and IS NULL would match other messages)
         # Another process stored the same client message between our check and insert.
         existing = await message_by_client_id(session, conversation.id, client_message_id)
         if existing is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
@@ -62,7 +62,7 @@ class _Writer:
         self.session, self.rng = session, rng
         self.agent_ids, self.customer_ids = list(agent_ids), list(customer_ids)
         self.messages: List[dict] = []  # conversation_id holds the Conversation until it has an id
-        self.children: List[object] = []  # handoffs and ratings, likewise
+        self.children: List[Union[Handoff, CsatRating]] = []  # handoffs and ratings, likewise
         self.recent_keys: List[tuple] = []
         self.count = 0
 

@@ -55,7 +55,7 @@ async def _customer_ids(accounts):
     missing = [a for a, customer in found.items() if customer is None]
     if missing:
         raise SystemExit(f"No such account: {', '.join(missing)}")
-    return {customer.id for customer in found.values()}
+    return {customer.id for customer in found.values() if customer is not None}  # none is, after the check
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Callable, Collection, Dict, List, Mapping, Sequence, Set
 
+from bot.config import Settings
 from bot.dunning import render, schedule
 from bot.dunning.claims import Claim
 from bot.dunning.policy import Policy, Stage
@@ -37,7 +38,7 @@ class Plan:
 @dataclass(frozen=True)
 class Context:
     policy: Policy
-    settings: object
+    settings: Settings
     now: dt.datetime
     today: dt.date
 

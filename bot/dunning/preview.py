@@ -52,4 +52,5 @@ async def preview(
     if found[1] != "open":
         lines.insert(0, f"(invoice {normalized} is {found[1]}: a run would not send this)")
     part = letter.message.get_body(("html",) if html else ("plain",))
+    assert part is not None  # render.compose_email always writes both the plain and the HTML part
     return "\n".join(lines) + "\n\n" + part.get_content()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import jinja2
 
@@ -52,11 +52,16 @@ def long_date(day: dt.date) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _environments(directory: Path):
+def _environments(directory: Path) -> Tuple[jinja2.Environment, jinja2.Environment]:
     loader = jinja2.FileSystemLoader(str(directory))
-    common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+    def environment(autoescape: bool) -> jinja2.Environment:
+        return jinja2.Environment(
+            loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=autoescape
+        )
+
     # Autoescape in HTML: a customer's name or a description can never become markup.
-    return jinja2.Environment(autoescape=False, **common), jinja2.Environment(autoescape=True, **common)
+    return environment(False), environment(True)
 
 
 @functools.lru_cache(maxsize=64)

@@ -108,7 +108,7 @@ async def run_retries(
         )
     for invoice_id, attempt in hard.items():
         invoice = invoices.get(invoice_id)
-        card = declined_cards.get(attempt.card_id) if attempt else None
+        card = declined_cards.get(attempt.card_id) if attempt and attempt.card_id is not None else None
         card = card or (cards.get(invoice.account.id) if invoice else None)
         if attempt and invoice and card and f"update-card:{invoice.number}:{attempt.id}" not in done:
             result.hard_declines.append((invoice, attempt, card))

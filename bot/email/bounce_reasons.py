@@ -191,4 +191,4 @@ def is_hard(reason: str, status: Optional[str]) -> bool:
         return False
     if reason in HARD_REASONS:
         return True
-    return reason == "undefined" and bool(status) and _HARD_STATUS.match(status) is not None
+    return reason == "undefined" and bool(status and _HARD_STATUS.match(status))

@@ -65,7 +65,7 @@ def _from_dsn(msg, blocks: List[Dict[str, str]]) -> Optional[Bounce]:
     words = rt.server_words(msg)
     subject = str(msg.get("subject", ""))
     per_message = blocks[0] if not _recipient_of(blocks[0]) else {}
-    recipients = []
+    recipients: List[BouncedRecipient] = []
     named = [a for a in (_recipient_of(f) for f in blocks) if a]
     for fields in blocks:
         address = _recipient_of(fields)
@@ -113,7 +113,7 @@ def _dsn_blocks(msg) -> List[Dict[str, str]]:
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
             payload = part.get_payload()
             if isinstance(payload, list) and payload and all(isinstance(p, email.message.Message) for p in payload):
-                blocks = [_fields(block.items()) for block in payload]
+                blocks = [_fields(block.items()) for block in payload if isinstance(block, email.message.Message)]
             else:
                 blocks = _text_blocks(rt.part_text(part))
             if any(_recipient_of(b) for b in blocks):
@@ -121,8 +121,9 @@ def _dsn_blocks(msg) -> List[Dict[str, str]]:
     # DSN fields pasted into the text (Amazon WorkMail, some gateways).
     words = rt.plain_texts(msg)
     if re.search(r"(?im)^\s*final-recipient:", words):
-        start = re.search(r"(?im)^\s*(reporting-mta|final-recipient|original-recipient|action):", words).start()
-        return _text_blocks(words[start : start + 20_000])
+        first = re.search(r"(?im)^\s*(reporting-mta|final-recipient|original-recipient|action):", words)
+        assert first is not None  # final-recipient is one of them
+        return _text_blocks(words[first.start() : first.start() + 20_000])
     return []
 
 

@@ -118,7 +118,7 @@ class ImapInbox:
 
     async def fetch_unprocessed(self, limit: Optional[int] = None) -> List[Tuple[int, bytes]]:
         """(uid, raw message) for every message without the keyword, oldest first."""
-        response = await self._call(self._client.uid_search("UNKEYWORD", self.keyword, charset=None), "UID SEARCH")
+        response = await self._call(self._connected().uid_search("UNKEYWORD", self.keyword, charset=None), "UID SEARCH")
         uids = sorted(int(token) for line in response.lines[:-1] for token in _decode(line).split() if token.isdigit())
         if limit is not None:
             uids = uids[:limit]
@@ -126,14 +126,16 @@ class ImapInbox:
         for start in range(0, len(uids), self.batch_size):
             batch = uids[start : start + self.batch_size]
             uid_set = ",".join(str(uid) for uid in batch)
-            response = await self._call(self._client.uid("fetch", uid_set, "(UID BODY.PEEK[])"), "UID FETCH")
+            response = await self._call(self._connected().uid("fetch", uid_set, "(UID BODY.PEEK[])"), "UID FETCH")
             messages.extend(_fetched(response.lines))
         wanted = set(uids)
         return sorted((uid, raw) for uid, raw in messages if uid in wanted)
 
     async def mark_processed(self, uid: int) -> None:
         """Set the keyword on ``uid`` so it is never fetched again."""
-        await self._call(self._client.uid("store", str(int(uid)), "+FLAGS.SILENT", f"({self.keyword})"), "UID STORE")
+        await self._call(
+            self._connected().uid("store", str(int(uid)), "+FLAGS.SILENT", f"({self.keyword})"), "UID STORE"
+        )
 
     async def wait_for_new(self, timeout: float, poll_interval: float = 30.0) -> bool:
         """Wait up to ``timeout`` seconds for new mail: IDLE when offered, NOOP polling otherwise.
@@ -164,7 +166,7 @@ class ImapInbox:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            response = await self._call(self._client.noop(), "NOOP")
+            response = await self._call(self._connected().noop(), "NOOP")
             if _announces_new(response.lines):
                 return True
             remaining = deadline - loop.time()
@@ -191,10 +193,13 @@ class ImapInbox:
         if client is not None:
             _close_transport(client)
 
-    async def _call(self, coroutine, what: str):
+    def _connected(self) -> aioimaplib.IMAP4:
+        """The client, to build a command with (before _call awaits it); ImapUnavailable when there is none."""
         if self._client is None:
-            coroutine.close()
             raise ImapUnavailable("not connected")
+        return self._client
+
+    async def _call(self, coroutine, what: str):
         try:
             response = await self._race(coroutine)
         except (OSError, asyncio.TimeoutError, aioimaplib.AioImapException) as exc:

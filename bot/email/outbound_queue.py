@@ -81,9 +81,11 @@ class OutboundQueue:
         queued = 0
         async with session_scope(self.db_url) as session:
             pending = await store.threads_with_unsent(session)
-        for thread in pending:
+        for listed in pending:
             async with session_scope(self.db_url) as session:
-                thread = await store.thread_for(session, thread.conversation_id)
+                thread = await store.thread_for(session, listed.conversation_id)  # afresh, in this transaction
+                if thread is None:  # its conversation was deleted since the list was read
+                    continue
                 conversation = await session.get(Conversation, thread.conversation_id)
                 if self.busy(conversation):
                     continue

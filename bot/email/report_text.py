@@ -75,7 +75,7 @@ def part_text(part: email.message.Message) -> str:
         data = part.get_payload(decode=True)
     except Exception:
         data = None
-    if data is None:
+    if not isinstance(data, bytes):  # None: decode=True gives a leaf part's bytes, nothing for a multipart
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
     try:
@@ -95,25 +95,35 @@ def server_words(msg: email.message.Message) -> str:
             plain.append(part_text(part))
         elif ctype == "text/html":
             html.append(part_text(part))
-        elif unsplit_multipart(part):
-            plain.append(part.get_payload())
+        elif (body := unsplit_body(part)) is not None:
+            plain.append(body)
     text = "\n".join(plain) if any(t.strip() for t in plain) else html_to_text("\n".join(html)) if html else ""
     text = text.replace("\r\n", "\n")[:MAX_TEXT]
     return _before_returned_copy(text)
 
 
+def unsplit_body(part: email.message.Message) -> Optional[str]:
+    """The body of a multipart whose boundary was not found (the parser left it whole, as one
+    string); None for any other part."""
+    payload = part.get_payload()
+    return payload if part.get_content_maintype() == "multipart" and isinstance(payload, str) else None
+
+
 def unsplit_multipart(part: email.message.Message) -> bool:
     """A multipart whose boundary was not found: the parser left its whole body as one string."""
-    return part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), str)
+    return unsplit_body(part) is not None
 
 
 def plain_texts(msg: email.message.Message) -> str:
     """Every text/plain part, and the raw body of any multipart the parser could not split."""
-    return "\n".join(
-        part.get_payload() if unsplit_multipart(part) else part_text(part)
-        for part in walk(msg)
-        if part.get_content_type() == "text/plain" or unsplit_multipart(part)
-    )[:MAX_TEXT]
+    texts: List[str] = []
+    for part in walk(msg):
+        body = unsplit_body(part)
+        if body is not None:
+            texts.append(body)
+        elif part.get_content_type() == "text/plain":
+            texts.append(part_text(part))
+    return "\n".join(texts)[:MAX_TEXT]
 
 
 def _before_returned_copy(text: str) -> str:

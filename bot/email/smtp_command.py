@@ -57,7 +57,7 @@ _REPLY = re.compile(
 def quotes_reply(text: Optional[str]) -> bool:
     """Whether ``text`` quotes a remote server's SMTP reply, rather than the reporting system's own
     verdict about a mailbox it holds."""
-    return bool(text) and _REPLY.search(text) is not None
+    return bool(text and _REPLY.search(text))
 
 
 def refused_at(text: str) -> Optional[str]:
@@ -69,6 +69,7 @@ def refused_at(text: str) -> Optional[str]:
     sent = _from_transcript(text)
     if said and (sent is None or said.start() < sent[1]):
         group = said.lastgroup
+        assert group is not None  # every alternative of _SAID is one named group
         if group in ("postfix", "exim", "dma", "bracket", "colon"):
             return _name(said.group(group))
         return {"conn": CONN, "rcpt": RCPT, "mail": MAIL, "helo": HELO, "data": DATA}[group]

@@ -142,7 +142,10 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_static("/static", STATIC)
 
-    async def start(app: web.Application) -> None:
+    # The hooks ignore the application they are called with, so they take any object: aiohttp 3.9
+    # declares its signals for aiosignal 1.3, and with aiosignal 1.4 (whose Signal is generic in
+    # the callbacks' arguments) mypy expects each hook to take a hook.
+    async def start(_app: object) -> None:
         await router.instance.start()
         await recovery.recover()
         recovery.start()
@@ -150,7 +153,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         if email_channel is not None:
             email_channel.start()
 
-    async def close_sockets(app: web.Application) -> None:
+    async def close_sockets(_app: object) -> None:
         # Widgets and consoles hear that the server went away, and reconnect by themselves.
         # Bounded: closing a socket whose client already left can wait for a reply that never comes.
         async def close_all() -> None:
@@ -162,7 +165,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         except asyncio.TimeoutError:
             logger.info("some sockets did not close within 2 s; stopping anyway")
 
-    async def stop(app: web.Application) -> None:
+    async def stop(_app: object) -> None:
         if email_channel is not None:
             await email_channel.stop()
         await recovery.stop()

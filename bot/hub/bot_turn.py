@@ -33,7 +33,7 @@ class BotTurn:
         timeout is not proof that Rasa never saw it), so no message is processed twice.
         """
         async with session_scope(self.router.db_url) as session:
-            conversation = await store.get_conversation_by_id(session, conversation_id)
+            conversation = await store.existing_conversation(session, conversation_id)
             message = await session.get(Message, message_id)
             sender_id, text = conversation.public_id, message.text
             metadata = {
@@ -60,7 +60,7 @@ class BotTurn:
         await self.router.delivery.typing(conversation, False, "bot")
         turn = read_replies(replies)
         async with session_scope(self.router.db_url) as session:
-            conversation = await store.get_conversation_by_id(session, conversation_id)
+            conversation = await store.existing_conversation(session, conversation_id)
             now = self.router.clock()
             await store.set_delivery(session, [message_id], "answered")
             changes: Dict[str, Any] = {"outage_notice_sent": False}
@@ -83,7 +83,7 @@ class BotTurn:
 
     async def _keep_for_later(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.router.db_url) as session:
-            conversation = await store.get_conversation_by_id(session, conversation_id)
+            conversation = await store.existing_conversation(session, conversation_id)
             await store.set_delivery(session, [message_id], "waiting_for_bot")
             if not conversation.outage_notice_sent:
                 now = self.router.clock()

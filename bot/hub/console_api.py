@@ -141,6 +141,7 @@ async def logout(request: web.Request) -> web.Response:
     async with session_scope(router.db_url) as session:
         await agent_data.end_session(session, request["token"])
         agent = await agent_data.get_agent(session, agent_of(request).id)
+        assert agent is not None  # the request's agent (auth_middleware), and agents are never deleted
         await agent_data.set_presence(session, agent, "offline", utcnow())
     response = web.Response(status=204)
     response.del_cookie(auth.COOKIE, path="/")
@@ -160,6 +161,7 @@ async def set_presence(request: web.Request) -> web.Response:
     router = router_of(request)
     async with session_scope(router.db_url) as session:
         agent = await agent_data.get_agent(session, agent_of(request).id)
+        assert agent is not None  # the request's agent (auth_middleware), and agents are never deleted
         await agent_data.set_presence(session, agent, presence, utcnow())
         view = views.agent_view(agent)
     await broadcast_presence(router)

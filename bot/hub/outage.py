@@ -8,6 +8,7 @@ per-conversation order, so a retried message never overtakes a newer one."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from typing import Dict, List, Optional
@@ -45,7 +46,7 @@ class OutageRecovery:
                 by_conversation.setdefault(message.conversation_id, []).append(message)
             keys = {}
             for conversation_id in by_conversation:
-                conversation = await store.get_conversation_by_id(session, conversation_id)
+                conversation = await store.existing_conversation(session, conversation_id)
                 keys[conversation_id] = conversation_key(conversation.channel, conversation.session_key)
         if not by_conversation:
             return
@@ -57,15 +58,14 @@ class OutageRecovery:
             if oldest.tzinfo is None:
                 oldest = oldest.replace(tzinfo=dt.timezone.utc)
             if now - oldest >= limit:
-                self.router.chain(keys[conversation_id], lambda cid=conversation_id: self._outage_handoff(cid))
+                self.router.chain(keys[conversation_id], functools.partial(self._outage_handoff, conversation_id))
                 continue
             if healthy is None:
                 healthy = await self.router.rasa.healthy()
             if healthy:
                 for message in messages:
                     self.router.chain(
-                        keys[conversation_id],
-                        lambda cid=conversation_id, mid=message.id: self._forward_if_waiting(cid, mid),
+                        keys[conversation_id], functools.partial(self._forward_if_waiting, conversation_id, message.id)
                     )
 
     async def _forward_if_waiting(self, conversation_id: int, message_id: int) -> None:
@@ -76,7 +76,7 @@ class OutageRecovery:
 
     async def _outage_handoff(self, conversation_id: int) -> None:
         async with session_scope(self.router.db_url) as session:
-            conversation = await store.get_conversation_by_id(session, conversation_id)
+            conversation = await store.existing_conversation(session, conversation_id)
             waiting = await store.waiting_for_bot(session, conversation_id)
             if not waiting:
                 return

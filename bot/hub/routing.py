@@ -100,6 +100,7 @@ class Router:
             try:
                 async with session_scope(self.db_url) as session:
                     fresh = await store.get_conversation(session, public_id)
+                    assert fresh is not None  # found above, and conversations are never deleted
                     result = await work(session, fresh, self.clock())
                 # Only once committed: the caller may act on the change straight away.
                 done.set_result(result)
@@ -173,7 +174,7 @@ class Router:
 
     async def _route(self, conversation_id: int, message_id: int) -> None:
         async with session_scope(self.db_url) as session:
-            conversation = await store.get_conversation_by_id(session, conversation_id)
+            conversation = await store.existing_conversation(session, conversation_id)
             message = await session.get(Message, message_id)
             if conversation.status in machine.WITH_PEOPLE:
                 await self._hold_for_agents(session, conversation, message)

@@ -164,21 +164,20 @@ class SentimentAnalyzer(GraphComponent):
         if self._model is None:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
-        dense = self._vectors(messages, texts) if self._model.dense_dimension else None
+        dimension = self._model.dense_dimension
+        dense = self._vectors(messages, texts, dimension) if dimension else None
         for message, prediction in zip(messages, self._model.predict(texts, dense), strict=True):
             message.set(SENTIMENT, prediction.as_dict(), add_to_output=True)
         return messages
 
-    def _vectors(self, messages: List[Message], texts: List[str]) -> np.ndarray:
+    def _vectors(self, messages: List[Message], texts: List[str], dimension: int) -> np.ndarray:
         """Each message's sentence vector: the featurizer's, or encoded here when it has none."""
-        dimension = self._model.dense_dimension
-        vectors = [sentence_featurizer.sentence_vector(message, dimension) for message in messages]
-        missing = [index for index, vector in enumerate(vectors) if vector is None]
+        found = [sentence_featurizer.sentence_vector(message, dimension) for message in messages]
+        missing = [index for index, vector in enumerate(found) if vector is None]
+        encoded: Dict[int, np.ndarray] = {}
         if missing:
-            encoded = self._encoder().encode([texts[index] for index in missing])
-            for index, vector in zip(missing, encoded, strict=True):
-                vectors[index] = vector
-        return np.stack(vectors)
+            encoded = dict(zip(missing, self._encoder().encode([texts[index] for index in missing]), strict=True))
+        return np.stack([vector if vector is not None else encoded[index] for index, vector in enumerate(found)])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

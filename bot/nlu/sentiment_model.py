@@ -149,7 +149,7 @@ class SentimentModel:
         predictions = []
         for row in probabilities:
             scores = {label: float(row[classes.index(label)]) if label in classes else 0.0 for label in LABELS}
-            label = max(scores, key=scores.get)
+            label = max(scores, key=scores.__getitem__)
             predictions.append(Prediction(label, scores[label], scores))
         return predictions
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import spacy
+from spacy.pipeline import EntityRuler
+from spacy.tokenizer import Tokenizer
 
 from bot.accounts import identifiers
 from bot.config import PROJECT_ROOT
@@ -96,7 +98,9 @@ def entity_patterns() -> List[Dict[str, Any]]:
 
 def make_pipeline() -> "spacy.language.Language":
     nlp = spacy.blank("en")
-    nlp.tokenizer.token_match = ISO_DATE.match
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)  # a blank pipeline's is spaCy's own
+    tokenizer.token_match = ISO_DATE.match
     nlp.meta.update(
         {
             "name": "support_en",
@@ -106,6 +110,7 @@ def make_pipeline() -> "spacy.language.Language":
     )
     # Longest match wins where patterns overlap (a date's year is not a last_four).
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    assert isinstance(ruler, EntityRuler)  # what the entity_ruler factory makes
     ruler.add_patterns(entity_patterns())
     return nlp
 

@@ -31,7 +31,7 @@ async def tell(
         return True
     number = threads.invoice_number_in(f"<{(original_message_id or '').strip('<>')}>")
     customer = await queries.find_customer(session, addresses[0]) if number and addresses else None
-    if customer is not None and await queries.invoice_by_number(session, customer.id, number) is not None:
+    if number and customer is not None and await queries.invoice_by_number(session, customer.id, number) is not None:
         # A payment reminder of ours: the invoice's matter, like the dunning engine's own alerts.
         await lifecycle.alert(
             session,

@@ -26,6 +26,7 @@ async def hold_automatic(arrival: Arrival, session) -> Optional[Outcome]:
     if arrival.automatic_reason is None:
         return None
     conversation = arrival.conversation
+    assert conversation is not None  # thread.run, the filter before this one, always sets it
     await conversation_store.add_message(
         session,
         conversation,
@@ -44,6 +45,7 @@ async def hold_automatic(arrival: Arrival, session) -> Optional[Outcome]:
 async def to_router(arrival: Arrival, router: Intake) -> Outcome:
     """Hands the message to the router (after commit); a reply to a resolved conversation opens a new one."""
     conversation = arrival.conversation
+    assert conversation is not None  # set by thread.run: every filter ran before this
     text = text_of(arrival) or arrival.mail.subject or "(empty message)"
     try:
         accepted = await router.customer_message(

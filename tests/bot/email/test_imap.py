@@ -141,6 +141,20 @@ def test_keyword_is_validated():
         ImapInbox("h", 1, "u", "p", keyword="bad keyword)")
 
 
+@pytest.mark.parametrize("command", [
+    lambda inbox: inbox.fetch_unprocessed(),
+    lambda inbox: inbox.mark_processed(1),
+    lambda inbox: inbox.wait_for_new(timeout=1),
+], ids=["fetch", "mark", "wait"])
+async def test_commands_before_connecting_or_after_logout_are_unavailable(command):
+    inbox = ImapInbox("127.0.0.1", 1, "u", "p")
+    with pytest.raises(ImapUnavailable, match="not connected"):
+        await command(inbox)
+    await inbox.logout()
+    with pytest.raises(ImapUnavailable, match="not connected"):
+        await command(inbox)
+
+
 async def test_server_going_away_during_idle_is_unavailable(imap_server):
     async with _inbox(imap_server) as inbox:
         waiting = asyncio.ensure_future(inbox.wait_for_new(timeout=30))
