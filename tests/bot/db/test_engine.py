@@ -39,3 +39,16 @@ def test_an_in_memory_database_keeps_its_single_connection():
         await dispose_engines()
 
     asyncio.run(check())
+
+
+def test_a_file_database_keeps_a_write_ahead_log_with_full_sync(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+
+    async def pragmas():
+        async with session_scope(url) as session:
+            mode = (await session.execute(text("PRAGMA journal_mode"))).scalar()
+            sync = (await session.execute(text("PRAGMA synchronous"))).scalar()
+        await dispose_engines()
+        return mode, sync
+
+    assert asyncio.run(pragmas()) == ("wal", 2)  # 2: FULL, a commit survives a power cut
