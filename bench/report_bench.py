@@ -4,16 +4,19 @@
                                            [--reuse] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Builds a scratch database ``bot_analytics_bench`` (migrated, so it has migration 0007's
-indexes and 0009's columns) and fills it with SQL (generate_series, no Python loop): conversations spread
-over ``--days`` days, 8 messages each, a handoff for one in five (reasons, takes,
-agent replies, some never taken), ratings, customers with three invoices each, reminders
-by stage, payments, card retries and promises; then sets each conversation's next start and each
-handoff's first agent reply as their writers would have (the modules' backfill statements). Then for a 30-day and a 90-day window ending
-on the last day it times the report's summary and daily series (bot.analytics.report, as the
-API runs them): the first run on a new connection ("cold": PostgreSQL's buffers still hold
-what the load wrote, the OS cache too) and the p50 of ``--runs`` more ("warm"), split into
-loading the facts (SQL) and computing the figures (Python). Then it runs EXPLAIN ANALYZE on every
-query the report sent: the time PostgreSQL spent on each, and the indexes each plan used. The database is dropped unless --keep.
+indexes and 0009's columns) and fills it with SQL (generate_series, no Python loop):
+conversations spread over ``--days`` days, 8 messages each, a handoff for one in five
+(reasons, takes, agent replies, some never taken), ratings, customers with three invoices
+each, reminders by stage, payments, card retries and promises; then it sets each
+conversation's next start and each handoff's first agent reply as the conversation store's
+writers would have (their modules' backfill statements) and puts those rows back in the
+order they were written (CLUSTER). Then for a 30-day and a 90-day window ending on the last
+day it times the report's summary and daily series (bot.analytics.report, as the API runs
+them): the first run on a new connection ("cold": PostgreSQL's buffers still hold what the
+load wrote, the OS cache too) and the p50 of ``--runs`` more ("warm"), split into loading
+the facts (SQL) and computing the figures (Python). Then it runs EXPLAIN ANALYZE on every
+query the report sent: the time PostgreSQL spent on each, and the indexes each plan used.
+The database is dropped unless --keep.
 """
 
 from __future__ import annotations
@@ -126,8 +129,8 @@ def build(admin_url: str, messages: int, days: int) -> str:
                       "reminders", "payments", "payment_attempts", "promises_to_pay"):
             c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        # The backfills rewrote every conversation and handoff at the end of its table: put the rows back
-        # in the order they were written, as the writers (one row at a time, as they come) leave them.
+        # The backfills rewrote every conversation and handoff at the end of its table: put the rows back in
+        # the order they were written (as before migration 0009), so the figures compare with earlier ones.
         c.execute(sa.text("CLUSTER conversations USING ix_conversations_created_at"))
         c.execute(sa.text("CLUSTER handoffs USING ix_handoffs_requested_at"))
         c.execute(sa.text("VACUUM ANALYZE"))

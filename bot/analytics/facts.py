@@ -110,10 +110,11 @@ async def ratings(
     sql = Sql(session)
     query = (
         select(sql.hour(CsatRating.created_at), CsatRating.rating, func.count())
-        .join(Conversation, Conversation.id == CsatRating.conversation_id)
         .where(CsatRating.created_at >= start, CsatRating.created_at < end)
         .group_by(text("1, 2"))
     )
+    if channel:  # the conversation only for its channel
+        query = query.join(Conversation, Conversation.id == CsatRating.conversation_id)
     return await sql.facts(RatingFact, _channel(query, channel), times=(0,))
 
 
