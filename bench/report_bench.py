@@ -1,7 +1,8 @@
 """How long the Reports page's queries take on PostgreSQL with 1 million messages.
 
     .venv/bin/python bench/report_bench.py [--messages 1000000] [--days 180] [--runs 5] [--keep]
-                                           [--reuse] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+                                           [--reuse] [--database bot_analytics_bench]
+                                           [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Builds a scratch database ``bot_analytics_bench`` (migrated, so it has migration 0007's
 indexes and 0009's columns) and fills it with SQL (generate_series, no Python loop):
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import statistics
 import sys
 import time
@@ -103,13 +105,13 @@ FILL = [
 ]
 
 
-def build(admin_url: str, messages: int, days: int) -> str:
+def build(admin_url: str, name: str, messages: int, days: int) -> str:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{NAME}"'))
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + f"/{NAME}"
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     migrate.upgrade(url)
     conversations = messages // 8
     first_day = LAST_DAY - dt.timedelta(days=days - 1)
@@ -137,9 +139,9 @@ def build(admin_url: str, messages: int, days: int) -> str:
         counts = {t: c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
                   for t in ("messages", "conversations", "handoffs", "csat_ratings", "invoices", "reminders",
                             "payments", "payment_attempts", "promises_to_pay")}
-        size = c.execute(sa.text(f"SELECT pg_size_pretty(pg_database_size('{NAME}'))")).scalar_one()
+        size = c.execute(sa.text(f"SELECT pg_size_pretty(pg_database_size('{name}'))")).scalar_one()
     engine.dispose()
-    print(f"Built {NAME} in {time.perf_counter() - started:.1f} s ({size}): "
+    print(f"Built {name} in {time.perf_counter() - started:.1f} s ({size}): "
           + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
     return url
 
@@ -198,15 +200,18 @@ def main() -> int:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left (and keep it)")
+    parser.add_argument("--database", default=NAME, help="the scratch database's name (one of your own on a shared server)")
     args = parser.parse_args()
     if args.reuse:
-        url = args.admin_url.rsplit("/", 1)[0] + f"/{NAME}"
+        url = args.admin_url.rsplit("/", 1)[0] + f"/{args.database}"
     else:
-        url = build(args.admin_url, args.messages, args.days)
+        url = build(args.admin_url, args.database, args.messages, args.days)
     try:
         for window in (30, 90):
             times, sent = asyncio.run(timed(url, window, args.runs))
-            print(f"\n{window}-day window (all channels), ms: cold = first run on a new connection; warm = p50 of {args.runs}")
+            load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+            print(f"\n{window}-day window (all channels), ms: cold = first run on a new connection; warm = p50 of {args.runs}"
+                  f" (load average {load} at the end)")
             for step, values in times.items():
                 print(f"  {step:<22} cold {values[0]:8.1f}   warm p50 {statistics.median(values[1:]):8.1f}")
             print(f"\nEXPLAIN ANALYZE of each query the summary sent ({window}-day window): server time, indexes used")
@@ -215,7 +220,7 @@ def main() -> int:
         if not (args.keep or args.reuse):
             admin = sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
             admin.dispose()
     return 0
 
