@@ -167,7 +167,8 @@ async def promises(session: AsyncSession, first_day: dt.date, last_day: dt.date)
 
 
 async def attempts(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[AttemptFact]:
-    """Charge attempts in the period, each knowing whether a soft decline of its invoice came before."""
+    """Charge attempts in the period, counted per hour, outcome and whether a soft decline of their
+    invoice came before them (with their amount together)."""
     earlier = aliased(PaymentAttempt)
     soft_before = exists().where(
         earlier.invoice_id == PaymentAttempt.invoice_id,
