@@ -1,18 +1,23 @@
 """How long the Reports page's queries take on PostgreSQL with 1 million messages.
 
     .venv/bin/python bench/report_bench.py [--messages 1000000] [--days 180] [--runs 5] [--keep]
-                                           [--reuse] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+                                           [--reuse] [--database bot_analytics_bench]
+                                           [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Builds a scratch database ``bot_analytics_bench`` (migrated, so it has migration 0007's
-indexes) and fills it with SQL (generate_series, no Python loop): conversations spread
-over ``--days`` days, 8 messages each, a handoff for one in five (reasons, takes,
-agent replies, some never taken), ratings, customers with three invoices each, reminders
-by stage, payments, card retries and promises. Then for a 30-day and a 90-day window ending
-on the last day it times the report's summary and daily series (bot.analytics.report, as the
-API runs them): the first run on a new connection ("cold": PostgreSQL's buffers still hold
-what the load wrote, the OS cache too) and the p50 of ``--runs`` more ("warm"), split into
-loading the facts (SQL) and computing the figures (Python). Then it runs EXPLAIN ANALYZE on every
-query the report sent: the time PostgreSQL spent on each, and the indexes each plan used. The database is dropped unless --keep.
+indexes and 0009's columns) and fills it with SQL (generate_series, no Python loop):
+conversations spread over ``--days`` days, 8 messages each, a handoff for one in five
+(reasons, takes, agent replies, some never taken), ratings, customers with three invoices
+each, reminders by stage, payments, card retries and promises; then it sets each
+conversation's next start and each handoff's first agent reply as the conversation store's
+writers would have (their modules' backfill statements) and puts those rows back in the
+order they were written (CLUSTER). Then for a 30-day and a 90-day window ending on the last
+day it times the report's summary and daily series (bot.analytics.report, as the API runs
+them): the first run on a new connection ("cold": PostgreSQL's buffers still hold what the
+load wrote, the OS cache too) and the p50 of ``--runs`` more ("warm"), split into loading
+the facts (SQL) and computing the figures (Python). Then it runs EXPLAIN ANALYZE on every
+query the report sent: the time PostgreSQL spent on each, and the indexes each plan used.
+The database is dropped unless --keep.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import statistics
 import sys
 import time
@@ -35,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.analytics import report  # noqa: E402
 from bot.config import async_database_url  # noqa: E402
+from bot.conversations import handoffs, returns  # noqa: E402
 from bot.db import migrate  # noqa: E402
 
 NAME = "bot_analytics_bench"
@@ -98,13 +105,13 @@ FILL = [
 ]
 
 
-def build(admin_url: str, messages: int, days: int) -> str:
+def build(admin_url: str, name: str, messages: int, days: int) -> str:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{NAME}"'))
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = admin_url.rsplit("/", 1)[0] + f"/{NAME}"
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     migrate.upgrade(url)
     conversations = messages // 8
     first_day = LAST_DAY - dt.timedelta(days=days - 1)
@@ -117,17 +124,24 @@ def build(admin_url: str, messages: int, days: int) -> str:
         c.execute(sa.text("SELECT setseed(0.16)"))
         for statement in FILL:
             c.execute(sa.text(statement), {k: v for k, v in params.items() if f":{k}" in statement})
+        # What the conversation store's writers keep on the rows (migration 0009), for rows written in bulk.
+        c.execute(returns.BACKFILL)
+        c.execute(handoffs.BACKFILL_FIRST_REPLY)
         for table in ("customers", "conversations", "messages", "handoffs", "csat_ratings", "invoices",
                       "reminders", "payments", "payment_attempts", "promises_to_pay"):
             c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        # The backfills rewrote every conversation and handoff at the end of its table: put the rows back in
+        # the order they were written (as before migration 0009), so the figures compare with earlier ones.
+        c.execute(sa.text("CLUSTER conversations USING ix_conversations_created_at"))
+        c.execute(sa.text("CLUSTER handoffs USING ix_handoffs_requested_at"))
         c.execute(sa.text("VACUUM ANALYZE"))
         counts = {t: c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
                   for t in ("messages", "conversations", "handoffs", "csat_ratings", "invoices", "reminders",
                             "payments", "payment_attempts", "promises_to_pay")}
-        size = c.execute(sa.text(f"SELECT pg_size_pretty(pg_database_size('{NAME}'))")).scalar_one()
+        size = c.execute(sa.text(f"SELECT pg_size_pretty(pg_database_size('{name}'))")).scalar_one()
     engine.dispose()
-    print(f"Built {NAME} in {time.perf_counter() - started:.1f} s ({size}): "
+    print(f"Built {name} in {time.perf_counter() - started:.1f} s ({size}): "
           + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
     return url
 
@@ -186,15 +200,18 @@ def main() -> int:
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left (and keep it)")
+    parser.add_argument("--database", default=NAME, help="the scratch database's name (one of your own on a shared server)")
     args = parser.parse_args()
     if args.reuse:
-        url = args.admin_url.rsplit("/", 1)[0] + f"/{NAME}"
+        url = args.admin_url.rsplit("/", 1)[0] + f"/{args.database}"
     else:
-        url = build(args.admin_url, args.messages, args.days)
+        url = build(args.admin_url, args.database, args.messages, args.days)
     try:
         for window in (30, 90):
             times, sent = asyncio.run(timed(url, window, args.runs))
-            print(f"\n{window}-day window (all channels), ms: cold = first run on a new connection; warm = p50 of {args.runs}")
+            load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+            print(f"\n{window}-day window (all channels), ms: cold = first run on a new connection; warm = p50 of {args.runs}"
+                  f" (load average {load} at the end)")
             for step, values in times.items():
                 print(f"  {step:<22} cold {values[0]:8.1f}   warm p50 {statistics.median(values[1:]):8.1f}")
             print(f"\nEXPLAIN ANALYZE of each query the summary sent ({window}-day window): server time, indexes used")
@@ -203,7 +220,7 @@ def main() -> int:
         if not (args.keep or args.reuse):
             admin = sa.create_engine(args.admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
             admin.dispose()
     return 0
 

@@ -2,8 +2,12 @@
 
 One query per kind of fact (no query per row), each served by an index of
 migration 0007; where a period holds many alike (conversations, ratings,
-reminders) they come counted per UTC hour. The caller passes the session and owns
-the transaction. The period is ``[start, end)`` in aware UTC; ``channel`` None means
+reminders, charge attempts; promises per day) they come counted per UTC hour. What
+would take a report ordering every conversation of its period (the same customer's
+next start) or probing the messages of every handoff (the first agent reply) is
+kept on the rows when they are written (migration 0009: bot.conversations.returns,
+bot.conversations.handoffs). The caller passes the session and owns the
+transaction. The period is ``[start, end)`` in aware UTC; ``channel`` None means
 every channel. Dunning facts (reminders, payments, promises, card retries) are not per channel.
 """
 
@@ -11,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import List, Optional
 
-from sqlalchemy import Integer, case, cast, exists, extract, func, select, text
+from sqlalchemy import case, exists, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.accounts.models import Payment, PaymentAttempt, PromiseToPay
+from bot.analytics.dialect import Sql
 from bot.analytics.facts_types import (
     AttemptFact,
     ConversationFact,
@@ -28,7 +33,7 @@ from bot.analytics.facts_types import (
     ReminderFact,
     ResolvedFact,
 )
-from bot.conversations.models import Conversation, CsatRating, Handoff, Message
+from bot.conversations.models import Conversation, CsatRating, Handoff
 from bot.dunning.models import Reminder
 
 
@@ -46,46 +51,6 @@ class Facts:
     attempts: List[AttemptFact]  # charge attempts in the period
 
 
-def utc(moment: Any) -> dt.datetime:
-    """SQLite hands back naive UTC (and its hour buckets as text); PostgreSQL aware times."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=dt.timezone.utc)
-
-
-def utc_or_none(moment: Any) -> Optional[dt.datetime]:
-    """:func:`utc` of a nullable column (or an outer join's missing row): None stays None."""
-    return None if moment is None else utc(moment)
-
-
-class _Sql:
-    """The few expressions SQLite and PostgreSQL spell differently."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-
-    def hour(self, column):
-        if self.postgres:
-            return func.date_trunc("hour", column)
-        return func.strftime("%Y-%m-%d %H:00:00", column)
-
-    def seconds(self, later, earlier):
-        if self.postgres:
-            return extract("epoch", later - earlier)
-        # julianday is a float of days: round to the millisecond so 7 days stay 7 days.
-        return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
-
-    def days_up(self, later, earlier):
-        """Whole days from earlier to later, rounded up (ceil)."""
-        days = self.seconds(later, earlier) / 86400.0
-        if self.postgres:
-            return cast(func.ceil(days), Integer)
-        truncated = cast(days, Integer)  # SQLite truncates towards zero: already ceil below zero
-        return truncated + case((days > truncated, 1), else_=0)
-
-
 def _channel(query, channel: Optional[str]):
     return query.where(Conversation.channel == channel) if channel else query
 
@@ -93,65 +58,36 @@ def _channel(query, channel: Optional[str]):
 async def conversations(
     session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str], reopen_days: int
 ) -> List[ConversationFact]:
-    sql = _Sql(session)
-    # The same customer: the verified one, else the same widget session or email thread (no string
-    # building: sorting on the columns themselves is cheaper).
-    anonymous = Conversation.customer_id.is_(None)
-    customer = (
-        Conversation.customer_id,
-        case((anonymous, Conversation.channel)),
-        case((anonymous, Conversation.session_key)),
-    )
-    # Each conversation with the next start of the same customer, among those up to reopen_days after the period.
-    each = (
-        select(
-            Conversation.created_at,
-            Conversation.channel,
-            func.coalesce(Conversation.resolved_at, Conversation.updated_at).label("ended"),
-            exists().where(Handoff.conversation_id == Conversation.id).label("handed_off"),
-            func.lead(Conversation.created_at)
-            .over(partition_by=customer, order_by=(Conversation.created_at, Conversation.id))
-            .label("next_start"),
-        )
-        .where(Conversation.created_at >= start, Conversation.created_at < end + dt.timedelta(days=reopen_days))
-        .subquery()
-    )
+    """Conversations that started in the period, counted per hour, with whole days from each one's end
+    until the same customer's next start (kept on the row by bot.conversations.returns)."""
+    sql = Sql(session)
     later = reopen_days + 1
-    days = sql.days_up(each.c.next_start, each.c.ended)
-    days_to_return = case((each.c.next_start.is_(None), later), (days > later, later), else_=days)
-    query = (
-        select(sql.hour(each.c.created_at), each.c.channel, each.c.handed_off, days_to_return, func.count())
-        .where(each.c.created_at < end)
-        .group_by(text("1, 2, 3, 4"))
-    )
-    if channel:
-        query = query.where(each.c.channel == channel)
-    result = await session.execute(query)
-    return [ConversationFact(utc(hour), ch, bool(handed), int(back), n) for hour, ch, handed, back, n in result.all()]
+    ended = func.coalesce(Conversation.resolved_at, Conversation.updated_at)
+    days = sql.days_up(Conversation.next_start_at, ended)
+    each = select(
+        Conversation.created_at,
+        Conversation.channel,
+        exists().where(Handoff.conversation_id == Conversation.id).label("handed_off"),
+        case((Conversation.next_start_at.is_(None), later), (days > later, later), else_=days).label("back"),
+    ).where(Conversation.created_at >= start, Conversation.created_at < end)
+    each = _channel(each, channel).subquery()
+    query = select(sql.hour(each.c.created_at), each.c.channel, each.c.handed_off, each.c.back, func.count())
+    return await sql.facts(ConversationFact, query.group_by(text("1, 2, 3, 4")), times=(0,))
 
 
 async def resolved(
     session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
 ) -> List[ResolvedFact]:
-    query = select(
-        Conversation.created_at, _Sql(session).seconds(Conversation.resolved_at, Conversation.created_at)
-    ).where(Conversation.created_at >= start, Conversation.created_at < end, Conversation.resolved_at.isnot(None))
-    result = await session.execute(_channel(query, channel))
-    return [ResolvedFact(utc(created), float(seconds)) for created, seconds in result.all()]
+    sql = Sql(session)
+    query = select(Conversation.created_at, sql.seconds(Conversation.resolved_at, Conversation.created_at)).where(
+        Conversation.created_at >= start, Conversation.created_at < end, Conversation.resolved_at.isnot(None)
+    )
+    return await sql.facts(ResolvedFact, _channel(query, channel), times=(0,))
 
 
 async def handoffs(
     session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
 ) -> List[HandoffFact]:
-    first_reply = (
-        select(func.min(Message.created_at))
-        .where(
-            Message.conversation_id == Handoff.conversation_id,
-            Message.sender == "agent",
-            Message.created_at >= Handoff.requested_at,
-        )
-        .scalar_subquery()
-    )
     query = (
         select(
             Handoff.conversation_id,
@@ -160,72 +96,79 @@ async def handoffs(
             Handoff.requested_at,
             Handoff.taken_at,
             Handoff.ended_at,
-            first_reply,
+            Handoff.first_agent_reply_at,  # kept by bot.conversations.handoffs
         )
         .join(Conversation, Conversation.id == Handoff.conversation_id)
         .where(Handoff.requested_at >= start, Handoff.requested_at < end)
     )
-    result = await session.execute(_channel(query, channel))
-    return [
-        HandoffFact(cid, ch, reason, utc(requested), utc_or_none(taken), utc_or_none(ended), utc_or_none(reply))
-        for cid, ch, reason, requested, taken, ended, reply in result.all()
-    ]
+    return await Sql(session).facts(HandoffFact, _channel(query, channel), times=(3, 4, 5, 6))
 
 
 async def ratings(
     session: AsyncSession, start: dt.datetime, end: dt.datetime, channel: Optional[str]
 ) -> List[RatingFact]:
+    sql = Sql(session)
     query = (
-        select(_Sql(session).hour(CsatRating.created_at), CsatRating.rating, func.count())
-        .join(Conversation, Conversation.id == CsatRating.conversation_id)
+        select(sql.hour(CsatRating.created_at), CsatRating.rating, func.count())
         .where(CsatRating.created_at >= start, CsatRating.created_at < end)
         .group_by(text("1, 2"))
     )
-    result = await session.execute(_channel(query, channel))
-    return [RatingFact(utc(hour), rating, n) for hour, rating, n in result.all()]
+    if channel:  # the conversation only for its channel
+        query = query.join(Conversation, Conversation.id == CsatRating.conversation_id)
+    return await sql.facts(RatingFact, _channel(query, channel), times=(0,))
 
 
 async def reminders(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[ReminderFact]:
-    result = await session.execute(
-        select(_Sql(session).hour(Reminder.sent_at), Reminder.stage, func.count())
+    sql = Sql(session)
+    query = (
+        select(sql.hour(Reminder.sent_at), Reminder.stage, func.count())
         .where(Reminder.sent_at >= start, Reminder.sent_at < end)
         .group_by(text("1, 2"))
     )
-    return [ReminderFact(utc(hour), stage, n) for hour, stage, n in result.all()]
+    return await sql.facts(ReminderFact, query, times=(0,))
 
 
 async def payments(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[PaymentFact]:
     """Payments received in the period, each with the last reminder of its invoice sent at or before it."""
+    sql = Sql(session)
     last = (
         select(Reminder.stage, Reminder.sent_at)
         .where(Reminder.invoice_id == Payment.invoice_id, Reminder.sent_at <= Payment.paid_at)
         .order_by(Reminder.sent_at.desc())
         .limit(1)
     )  # one index probe, backwards
-    result = await session.execute(
-        select(
+    if sql.postgres:  # a lateral join: one probe gives both columns
+        reminder = last.lateral("last_reminder")
+        query = select(Payment.paid_at, Payment.amount, reminder.c.stage, reminder.c.sent_at).outerjoin(
+            reminder, true()
+        )
+    else:  # SQLite has no LATERAL: the same probe for each column
+        query = select(
             Payment.paid_at,
             Payment.amount,
             last.with_only_columns(Reminder.stage).scalar_subquery(),
             last.with_only_columns(Reminder.sent_at).scalar_subquery(),
-        ).where(Payment.paid_at >= start, Payment.paid_at < end)
-    )
-    return [PaymentFact(utc(paid), amount, stage, utc_or_none(sent)) for paid, amount, stage, sent in result.all()]
+        )
+    query = query.where(Payment.paid_at >= start, Payment.paid_at < end)
+    return await sql.facts(PaymentFact, query, times=(0, 3))
 
 
 async def promises(session: AsyncSession, first_day: dt.date, last_day: dt.date) -> List[PromiseFact]:
-    result = await session.execute(
-        select(PromiseToPay.promised_date, PromiseToPay.status).where(
+    query = (
+        select(PromiseToPay.promised_date, PromiseToPay.status, func.count())
+        .where(
             PromiseToPay.kind == "promise",
             PromiseToPay.promised_date >= first_day,
             PromiseToPay.promised_date <= last_day,
         )
+        .group_by(PromiseToPay.promised_date, PromiseToPay.status)
     )
-    return [PromiseFact(day, status) for day, status in result.all()]
+    return await Sql(session).facts(PromiseFact, query)
 
 
 async def attempts(session: AsyncSession, start: dt.datetime, end: dt.datetime) -> List[AttemptFact]:
-    """Charge attempts in the period, each knowing whether a soft decline of its invoice came before."""
+    """Charge attempts in the period, counted per hour, outcome and whether a soft decline of their
+    invoice came before them (with their amount together)."""
     earlier = aliased(PaymentAttempt)
     soft_before = exists().where(
         earlier.invoice_id == PaymentAttempt.invoice_id,
@@ -233,12 +176,16 @@ async def attempts(session: AsyncSession, start: dt.datetime, end: dt.datetime) 
         earlier.outcome == "declined",
         earlier.decline_type == "soft",
     )
-    result = await session.execute(
-        select(PaymentAttempt.attempted_at, PaymentAttempt.amount, PaymentAttempt.outcome, soft_before).where(
-            PaymentAttempt.attempted_at >= start, PaymentAttempt.attempted_at < end
-        )
+    sql = Sql(session)
+    each = (
+        select(PaymentAttempt.attempted_at, PaymentAttempt.amount, PaymentAttempt.outcome, soft_before.label("soft"))
+        .where(PaymentAttempt.attempted_at >= start, PaymentAttempt.attempted_at < end)
+        .subquery()
     )
-    return [AttemptFact(utc(at), amount, outcome, bool(soft)) for at, amount, outcome, soft in result.all()]
+    query = select(
+        sql.hour(each.c.attempted_at), func.sum(each.c.amount), each.c.outcome, each.c.soft, func.count()
+    ).group_by(text("1, 3, 4"))
+    return await sql.facts(AttemptFact, query, times=(0,))
 
 
 async def load(
@@ -251,7 +198,7 @@ async def load(
     reopen_days: int,
 ) -> Facts:
     """Every fact of the period ``[start, end)`` (local days ``first_day``..``last_day``)."""
-    if _Sql(session).postgres:
+    if Sql(session).postgres:
         # Short queries: compiling them (PostgreSQL's JIT) costs more than running them.
         await session.execute(text("SET LOCAL jit = off"))
     return Facts(

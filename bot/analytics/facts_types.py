@@ -2,10 +2,10 @@
 
 :mod:`bot.analytics.facts` loads them from the database; :mod:`bot.analytics.metrics`
 computes every figure from them without touching the database. Times are aware UTC.
-Where a period holds many of a kind (conversations, ratings, reminders), the facts come
-counted by UTC hour and by what the metrics look at, so a 90-day report moves thousands
-of rows, not hundreds of thousands; ``n`` says how many are alike (a field named ``count``
-would hide the tuple method of that name).
+Where a period holds many of a kind (conversations, ratings, reminders, charge attempts;
+promises by day), the facts come counted by UTC hour and by what the metrics look at, so a
+90-day report moves thousands of rows, not hundreds of thousands; ``n`` says how many
+are alike (a field named ``count`` would hide the tuple method of that name).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class ConversationFact(NamedTuple):
     channel: str
     handed_off: bool  # handed to a person at least once
     # Days (rounded up) from its end until the same customer started another conversation;
-    # ``reopen_days + 1`` when later or never (the report loads no further).
+    # ``reopen_days + 1`` when later or never (no later day changes any figure).
     days_to_return: int
     n: int
 
@@ -67,14 +67,19 @@ class PaymentFact(NamedTuple):
 
 
 class PromiseFact(NamedTuple):
+    """Promises to pay due on one day with one status."""
+
     promised_date: dt.date
     status: str  # active | kept | broken | cancelled
+    n: int = 1
 
 
 class AttemptFact(NamedTuple):
-    """A charge attempt, and whether its invoice had a soft decline before it."""
+    """Charge attempts made in one UTC hour with the same outcome, and whether their invoice had
+    a soft decline before them: how many and their amount together."""
 
-    attempted_at: dt.datetime
-    amount: Decimal
+    attempted_at: dt.datetime  # the UTC hour
+    amount: Decimal  # of them all
     outcome: str  # succeeded | declined
     after_soft_decline: bool
+    n: int = 1

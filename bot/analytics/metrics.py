@@ -177,7 +177,7 @@ def promises(facts: Sequence[PromiseFact]) -> Dict[str, object]:
     """Promises to pay due in the period, by status; kept share = kept / (kept + broken)."""
     counts = {status: 0 for status in ("kept", "broken", "active", "cancelled")}
     for fact in facts:
-        counts[fact.status] = counts.get(fact.status, 0) + 1
+        counts[fact.status] = counts.get(fact.status, 0) + fact.n
     return {**counts, "kept_share": share(counts["kept"], counts["kept"] + counts["broken"])}
 
 
@@ -187,9 +187,5 @@ def card_retries(attempts: Sequence[AttemptFact]) -> CardRetries:
     retries = [a for a in attempts if a.after_soft_decline]
     recovered = [a for a in retries if a.outcome == "succeeded"]
     amount = sum((a.amount for a in recovered), Decimal("0.00"))
-    return {
-        "retries": len(retries),
-        "recovered": len(recovered),
-        "amount": amount,
-        "rate": share(len(recovered), len(retries)),
-    }
+    tried, won = sum(a.n for a in retries), sum(a.n for a in recovered)
+    return {"retries": tried, "recovered": won, "amount": amount, "rate": share(won, tried)}

@@ -7,6 +7,7 @@ are both included. JSON-ready: money is a string with two decimals.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,12 +93,9 @@ def summarize(facts: Facts, windows: Windows, as_of: dt.datetime, stage_order: S
     }
 
 
-def _local_day(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
-    return moment.astimezone(tz).date()
-
-
 # Each kind of fact, and the moment that places it in a day. Hour buckets are UTC hours: exact
-# for time zones a whole number of hours from UTC (a half-hour zone's day edge is rounded).
+# for time zones a whole number of hours from UTC (in a half-hour zone a bucket goes to the day
+# its hour starts in; the period's first one, which starts before the period, to the first day).
 _WHEN = (
     ("conversations", lambda f: f.hour),
     ("resolved", lambda f: f.created_at),
@@ -110,24 +108,27 @@ _WHEN = (
 
 
 def split_by_day(facts: Facts, period: Period) -> Dict[dt.date, Facts]:
-    """The period's facts cut into local days."""
-    tz = period.tz
+    """The period's facts cut into local days: a moment belongs to the day of the last local
+    midnight at or before it (a binary search among the period's midnights per fact, no time
+    zone arithmetic)."""
+    days = period.days()
+    midnights = [local_midnight(day, period.tz) for day in days] + [period.end]
     buckets: Dict[dt.date, Dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for name, when in _WHEN:
         for item in getattr(facts, name):
-            buckets[_local_day(when(item), tz)][name].append(item)
+            buckets[days[bisect_right(midnights, when(item), 1, len(days)) - 1]][name].append(item)
     for promise in facts.promises:
         buckets[promise.promised_date]["promises"].append(promise)
-    days = {}
-    for day in period.days():
+    split = {}
+    for n, day in enumerate(days):
         parts = buckets.get(day, {})
-        days[day] = Facts(
-            start=local_midnight(day, tz),
-            end=local_midnight(day + dt.timedelta(days=1), tz),
+        split[day] = Facts(
+            start=midnights[n],
+            end=midnights[n + 1],
             **{name: parts.get(name, []) for name, _ in _WHEN},
             promises=parts.get("promises", []),
         )
-    return days
+    return split
 
 
 def daily_row(day: dt.date, summary: Dict[str, Any]) -> Dict[str, Any]:

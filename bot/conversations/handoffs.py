@@ -1,5 +1,10 @@
 """Handoffs and the agents' queue: a conversation's stays with people, and who waits
-longest at which priority. Data functions; the caller owns the transaction."""
+longest at which priority. Data functions; the caller owns the transaction.
+
+Also the only writer of ``handoffs.first_agent_reply_at`` (the reports' first response time):
+:func:`bot.conversations.store.add_message` calls :func:`note_agent_reply` for each agent message;
+whatever writes handoffs or messages in bulk (migration 0009, the demo history, test fixtures, the
+report bench) runs :data:`BACKFILL_FIRST_REPLY` (:func:`backfill_first_replies`) afterwards."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import datetime as dt
 import json
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.models import Conversation, Handoff
@@ -66,6 +71,38 @@ async def mark_taken(session: AsyncSession, conversation_id: int, agent_id: int,
         .values(taken_at=now, taken_by=agent_id)
         .execution_options(synchronize_session=False)
     )
+
+
+async def note_agent_reply(session: AsyncSession, conversation_id: int, now: dt.datetime) -> None:
+    """An agent wrote in the conversation at ``now``: the first reply of every handoff requested
+    at or before it that had none (messages are stored in the order they are written)."""
+    await session.execute(
+        update(Handoff)
+        .where(
+            Handoff.conversation_id == conversation_id,
+            Handoff.first_agent_reply_at.is_(None),
+            Handoff.requested_at <= now,
+        )
+        .values(first_agent_reply_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Every handoff at once: the first agent message at or after its request. Migration 0009 runs the same.
+BACKFILL_FIRST_REPLY = text(
+    """
+    UPDATE handoffs SET first_agent_reply_at = (
+        SELECT min(messages.created_at) FROM messages
+        WHERE messages.conversation_id = handoffs.conversation_id
+          AND messages.sender = 'agent'
+          AND messages.created_at >= handoffs.requested_at
+    )
+    """
+)
+
+
+async def backfill_first_replies(session: AsyncSession) -> None:
+    await session.execute(BACKFILL_FIRST_REPLY)
 
 
 async def queue(session: AsyncSession) -> List[Tuple[Conversation, Handoff]]:

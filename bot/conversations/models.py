@@ -98,6 +98,9 @@ class Conversation(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
     resolved_at = Column(DateTime(timezone=True))
+    # When the same customer started their next conversation (None: not yet), for the reports'
+    # "reopened". Kept by bot.conversations.returns, its only writer.
+    next_start_at = Column(DateTime(timezone=True))
 
     assigned_agent = relationship("Agent")
 
@@ -142,6 +145,9 @@ class Handoff(Base):
     taken_by = Column(ForeignKey("agents.id", ondelete="SET NULL"))
     ended_at = Column(DateTime(timezone=True))
     outcome = Column(String(16))  # handed_back | resolved
+    # The first message an agent wrote in the conversation at or after the request (None: none yet),
+    # for the reports' first response time. Kept by bot.conversations.handoffs, its only writer.
+    first_agent_reply_at = Column(DateTime(timezone=True))
 
 
 class Note(Base):
@@ -179,5 +185,7 @@ Index("ix_conversations_created_at", Conversation.created_at)
 Index("ix_conversations_status", Conversation.status)
 Index("ix_handoffs_requested_at", Handoff.requested_at)
 Index("ix_csat_ratings_created_at", CsatRating.created_at)
-# The first agent reply after a handoff: one index probe per handoff.
+# The first agent reply after a handoff (bot.conversations.handoffs' backfill).
 Index("ix_messages_conversation_sender_created", Message.conversation_id, Message.sender, Message.created_at)
+# A verified customer's conversations in order (bot.conversations.returns); migration 0009.
+Index("ix_conversations_customer_created", Conversation.customer_id, Conversation.created_at)

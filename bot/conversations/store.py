@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversations import handoffs, returns
 from bot.conversations.models import CannedReply, Conversation, CsatRating, Message, Note
 
 OPEN_STATUSES = ("bot", "pending", "assigned")
@@ -46,6 +47,7 @@ async def create_conversation(session: AsyncSession, channel: str, session_key: 
     )
     session.add(conversation)
     await session.flush()
+    await returns.relink(session, returns.line_of(None, channel, session_key))
     return conversation
 
 
@@ -91,10 +93,15 @@ async def change_status(
 async def update_conversation(
     session: AsyncSession, conversation: Conversation, now: dt.datetime, **values: Any
 ) -> None:
+    """Sets the columns given; a new customer moves the conversation to that customer's line."""
+    before = returns.line_of(conversation.customer_id, conversation.channel, conversation.session_key)
     for key, value in values.items():
         setattr(conversation, key, value)
     conversation.updated_at = now
     await session.flush()
+    after = returns.line_of(conversation.customer_id, conversation.channel, conversation.session_key)
+    if after != before:
+        await returns.relink(session, before, after)
 
 
 async def add_message(
@@ -141,6 +148,8 @@ async def add_message(
         if existing is None:
             raise
         return existing, False
+    if sender == "agent":
+        await handoffs.note_agent_reply(session, conversation.id, now)
     conversation.updated_at = now
     return message, True
 

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts.models import Customer, Invoice, Payment, PaymentAttempt, PromiseToPay
+from bot.conversations import handoffs, returns
 from bot.conversations.models import Agent, Conversation, CsatRating, Handoff, Message
 from bot.demo.history_content import ANSWERS, QUESTIONS, RATING_WEIGHTS, REASON_WEIGHTS
 from bot.dunning.models import Reminder
@@ -51,6 +52,7 @@ async def clear_demo_history(session: AsyncSession) -> None:
     for model in (Reminder, Payment, PaymentAttempt, PromiseToPay):
         await session.execute(delete(model).where(model.invoice_id.in_(invoices)).execution_options(**no_sync))
     await session.execute(delete(Invoice).where(Invoice.number.like(f"{INVOICE_PREFIX}%")).execution_options(**no_sync))
+    await returns.backfill(session)  # a customer's line may have held history conversations
 
 
 class _Writer:
@@ -287,6 +289,9 @@ async def add_demo_history(
             writer.conversation(_local(day, rng.uniform(7.5, 21), tz), handoff_share)
             conversations += 1
         await writer.flush()
+    # Written in bulk, not through bot.conversations.store: set the columns its writers keep.
+    await returns.backfill(session)
+    await handoffs.backfill_first_replies(session)
     for number, customer_id in enumerate(customer_ids[scenario_customers:], start=1):
         await _invoice_history(session, rng, customer_id, number, today, tz)
     await session.flush()

@@ -85,7 +85,9 @@ async def _reminder_conversation(
         customer = await queries.find_customer(session, mail.from_address) if mail.from_address else None
         if customer is not None and await queries.invoice_by_number(session, customer.id, number) is not None:
             # The address on file wrote about its own invoice: agents see whose it is (not proof for the bot).
-            conversation.customer_id, conversation.customer_known_by = customer.id, "email_address"
+            await conversation_store.update_conversation(
+                session, conversation, now, customer_id=customer.id, customer_known_by="email_address"
+            )
     if await store.thread_for(session, conversation.id) is None:
         session.add(_new_thread(conversation, mail))
         await session.flush()

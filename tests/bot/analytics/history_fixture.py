@@ -23,6 +23,7 @@ import datetime as dt
 from decimal import Decimal
 
 from bot.accounts.models import Invoice, Payment, PaymentAttempt, PromiseToPay
+from bot.conversations import handoffs, returns
 from bot.conversations.models import Conversation, CsatRating, Handoff, Message
 from bot.dunning.models import Reminder
 
@@ -121,6 +122,14 @@ async def add_history(session) -> None:
          for day, status in ((dt.date(2024, 2, 6), "kept"), (dt.date(2024, 2, 9), "broken"),
                              (dt.date(2024, 2, 20), "kept"))])
     await session.flush()
+    await _derived_columns(session)
+
+
+async def _derived_columns(session) -> None:
+    """The rows above are written directly, not through bot.conversations.store: set the columns
+    its writers keep (each conversation's next start, each handoff's first agent reply)."""
+    await returns.backfill(session)
+    await handoffs.backfill_first_replies(session)
 
 
 async def remove_history(session) -> None:
@@ -135,6 +144,7 @@ async def remove_history(session) -> None:
     for model in (Reminder, Payment, PaymentAttempt, PromiseToPay):
         await session.execute(delete(model).where(model.invoice_id.in_(invoices)), **NO_SYNC)
     await session.execute(delete(Invoice).where(Invoice.number.like("INV-FX%")), **NO_SYNC)
+    await _derived_columns(session)
 
 
 NO_SYNC = {"execution_options": {"synchronize_session": False}}

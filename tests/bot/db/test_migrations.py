@@ -62,3 +62,30 @@ def test_one_reminder_per_stage_per_invoice(tmp_path):
         return False
 
     assert asyncio.run(scenario())
+
+
+def test_0009_fills_the_report_columns_from_the_rows_already_stored(tmp_path):
+    """Each conversation's next start in its customer's line, each handoff's first agent reply."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "0008")
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        for id_, key, customer, day in ((1, "s1", None, 1), (2, "s1", None, 3), (3, "s2", None, 2), (4, "s1", None, 9)):
+            c.execute(sa.text(
+                "INSERT INTO conversations (id, public_id, channel, session_key, customer_id, status, queue_notice_sent,"
+                " outage_notice_sent, rasa_needs_resume, created_at, updated_at)"
+                " VALUES (:id, :id, 'web', :key, :customer, 'bot', 0, 0, 0, :at, :at)"),
+                {"id": id_, "key": key, "customer": customer, "at": f"2026-11-0{day} 10:00:00.000000"})
+        c.execute(sa.text("INSERT INTO handoffs (id, conversation_id, reason, priority, summary, requested_at)"
+                          " VALUES (1, 2, 'anger', 1, '{}', '2026-11-03 10:05:00.000000')"))
+        for id_, sender, minute in ((1, "agent", 4), (2, "customer", 6), (3, "agent", 7), (4, "agent", 8)):
+            c.execute(sa.text("INSERT INTO messages (id, conversation_id, sender, text, delivery, created_at)"
+                              " VALUES (:id, 2, :sender, 'x', 'sent', :at)"),
+                      {"id": id_, "sender": sender, "at": f"2026-11-03 10:0{minute}:00.000000"})
+    migrate.upgrade(url)
+    with engine.connect() as c:
+        next_starts = dict(c.execute(sa.text("SELECT id, next_start_at FROM conversations")).all())
+        reply = c.execute(sa.text("SELECT first_agent_reply_at FROM handoffs")).scalar_one()
+    engine.dispose()
+    assert next_starts == {1: "2026-11-03 10:00:00.000000", 2: "2026-11-09 10:00:00.000000", 3: None, 4: None}
+    assert reply == "2026-11-03 10:07:00.000000"
