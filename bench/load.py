@@ -476,8 +476,16 @@ class LevelStats:
     acked_ids: List[str] = field(default_factory=list)  # hub: client message ids acknowledged as stored
     empty: int = 0  # REST: replies with no message (the plain bot predicted only action_listen)
 
+    problems: List[str] = field(default_factory=list)
+
     def error(self, kind: str) -> None:
         self.errors[kind] += 1
+
+    def problem(self, customer: Any, what: str) -> None:
+        """Kept for the run directory's problems.log: what the customer had heard."""
+        heard = getattr(customer, "heard", [])[-6:]
+        self.problems.append(f"{self.path} x{self.customers} session {getattr(customer, 'session_id', '?')}: {what}; "
+                             f"last heard: {heard}")
 
     def answered(self) -> List[TurnResult]:
         return [t for t in self.turns if t.last is not None and t.error is None and t.system != "no answer"]
@@ -578,6 +586,7 @@ class HubCustomer:
         self.queued_at = 0.0
         self.agent_said: List[Tuple[float, str]] = []
         self.agent_heard = 0  # the agent's messages of handoffs already over
+        self.heard: List[str] = []  # what this customer heard and said, for problems.log
         self.agent_event = asyncio.Event()
         self.handed_back = asyncio.Event()
         self.waiting_turn: Optional[HubTurn] = None
@@ -604,6 +613,7 @@ class HubCustomer:
         at = now()
         meta = data.get("metadata") or {}
         who, text = meta.get("from"), data.get("text") or ""
+        self.heard.append(f"{who}: {text[:60]}")
         if who == "agent":
             self.agent_said.append((at, text))
             self.agent_event.set()
@@ -658,6 +668,7 @@ class HubCustomer:
         except asyncio.TimeoutError:
             turn.result.error = "timeout"
             self.stats.error("timeout")
+            self.stats.problem(self, f"no reply to {text!r}")
             raise Abandon from None
         finally:
             self.waiting_turn = None
@@ -672,6 +683,7 @@ class HubCustomer:
 
     async def _send(self, text: str, turn: Optional[HubTurn], timeout: float) -> None:
         message_id = uuid.uuid4().hex
+        self.heard.append(f"customer: {text[:60]}")
         try:
             ack = await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
                                                           "message_id": message_id}, timeout=timeout)
@@ -731,7 +743,8 @@ async def with_people(customer: HubCustomer, conv: load_scripts.Conversation, st
                       args: argparse.Namespace, rng: random.Random) -> None:
     """The conversation is in the agents' queue: talk with the agent until they hand back."""
     stats.handoffs += 1
-    lines = list(conv.to_agent) or ["ok, thanks"]
+    # The agent says two things and hands back after the second answer: two lines each time.
+    lines = list(conv.to_agent) or ["ok, thanks", "alright"]
     first = customer.agent_heard  # the agent's words of earlier handoffs (these may have come already)
     for index, line in enumerate(lines):
         # Each line answers one message of the agent's (which may have come while the customer thought).
@@ -741,6 +754,7 @@ async def with_people(customer: HubCustomer, conv: load_scripts.Conversation, st
                 break
             if not await _wait(customer.agent_event, args.agent_timeout):
                 stats.error("no agent")
+                stats.problem(customer, "no agent message")
                 raise Abandon
         if index == 0 and len(customer.agent_said) > first:
             stats.agent_waits.append(customer.agent_said[first][0] - customer.queued_at)
@@ -750,6 +764,7 @@ async def with_people(customer: HubCustomer, conv: load_scripts.Conversation, st
         await customer.say_to_person(line, args.reply_timeout)
     if not await _wait(customer.handed_back, args.agent_timeout):
         stats.error("no hand-back")
+        stats.problem(customer, "no hand-back")
         raise Abandon
     stats.handed_back += 1
     customer.agent_heard = len(customer.agent_said)
@@ -814,7 +829,9 @@ class AgentDesk:
     def _queue(self, agent: Dict[str, Any], data: Any) -> None:
         for item in (data or {}).get("queue", []):
             cid = item.get("conversation_id")
-            if not cid or item.get("status") != "pending" or cid in self.handling or not self._mine(agent, cid):
+            if not cid or item.get("status") != "pending" or not self._mine(agent, cid):
+                continue
+            if cid in self.handling and not self.handling[cid].done():
                 continue
             self.customer_said.setdefault(cid, asyncio.Queue())
             self.handling[cid] = asyncio.ensure_future(self._handle(agent, cid))
@@ -1049,16 +1066,45 @@ def py_spy() -> Path:
     return exe
 
 
-def read_stacks(path: Path) -> List[Tuple[List[str], int]]:
-    stacks = []
+# Threads blocked in C called straight from these frames count as active in py-spy's samples: an event
+# loop waiting in uvloop (Sanic's serve), an idle thread-pool worker, aiosqlite's thread waiting for work.
+IDLE_LEAVES = (
+    re.compile(r"^serve \(sanic/server/runners\.py:\d+\)$"),
+    re.compile(r"^_worker \(concurrent/futures/thread\.py:\d+\)$"),
+)
+AIOSQLITE_LEAF = re.compile(r"^_connection_worker_thread \((aiosqlite/core\.py):(\d+)\)$")
+
+
+def _idle(leaf: str) -> bool:
+    if any(p.match(leaf) for p in IDLE_LEAVES):
+        return True
+    found = AIOSQLITE_LEAF.match(leaf)
+    if found:  # waiting in tx.get() is idle; running the queued call is database work
+        import linecache
+
+        import aiosqlite
+
+        source = Path(aiosqlite.__file__).parent / "core.py"
+        return ".get(" in linecache.getline(str(source), int(found.group(2)))
+    return not leaf.strip()
+
+
+def read_stacks(path: Path) -> Tuple[List[Tuple[List[str], int]], int]:
+    """py-spy's raw (collapsed) stacks without the idle ones, and how many samples were idle."""
+    stacks, idle = [], 0
     for line in path.read_text(errors="replace").splitlines():
         frames, _, count = line.rpartition(" ")
-        if frames and count.isdigit():
-            stacks.append((frames.split(";"), int(count)))
-    return stacks
+        if not count.isdigit():
+            continue
+        names = frames.split(";")
+        if _idle(names[-1]):
+            idle += int(count)
+        else:
+            stacks.append((names, int(count)))
+    return stacks, idle
 
 
-def split(stacks: List[Tuple[List[str], int]], rules, rate: int, messages: int) -> List[str]:
+def split(stacks: List[Tuple[List[str], int]], idle: int, rules, rate: int, messages: int) -> List[str]:
     per = 1000.0 / rate / max(1, messages)  # ms per message per sample
     total = sum(c for _, c in stacks)
     buckets: Counter = Counter()
@@ -1068,7 +1114,8 @@ def split(stacks: List[Tuple[List[str], int]], rules, rate: int, messages: int) 
         buckets[label] += count
         leaf = re.sub(r"\s*\(([^)]*?):\d+\)$", r" (\1)", frames[-1]) if frames else "?"
         selfs[leaf] += count
-    lines = [f"    CPU per message: {total * per:.1f} ms ({total} samples at {rate} Hz over {messages} messages)"]
+    lines = [f"    CPU per message: {total * per:.1f} ms ({total} samples at {rate} Hz over {messages} messages; "
+             f"{idle} samples of threads waiting left out)"]
     for name, _ in rules + [("everything else", None)]:
         if buckets[name]:
             lines.append(f"      {buckets[name] * per:6.1f} ms  {100 * buckets[name] / total:4.0f}%  {name}")
@@ -1109,7 +1156,7 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
             lines.append(f"  {name}: py-spy wrote nothing ({err[:300]})")
             continue
         lines.append(f"  {name}:")
-        lines += split(read_stacks(out), rules, rate, messages)
+        lines += split(*read_stacks(out), rules, rate, messages)
     return lines
 
 
@@ -1117,7 +1164,7 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
 # Faults: kill -9 the action server during a 16-customer run
 # --------------------------------------------------------------------------------------------
 
-async def faults(stack: Stack, args: argparse.Namespace) -> List[str]:
+async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk) -> List[str]:
     seconds = max(args.seconds, 30.0)
     marks: Dict[str, float] = {}
 
@@ -1130,7 +1177,10 @@ async def faults(stack: Stack, args: argparse.Namespace) -> List[str]:
         await stack.restart("action server", 120)
         marks["back"] = now()
 
+    agents_before = Counter(desk.counts)
     stats = await run_level("hub", 16, stack, args, seed=77, seconds=seconds, during=kill_and_restart)
+    await desk.settle(args.agent_timeout * 3)
+    write_problems(stack, [stats], "faults")
     ok = [t for t in stats.turns if t.error is None and t.last is not None and t.system is None]
     p50 = percentile([(t.last - t.sent) for t in ok if t.sent < marks.get("killed", 1e18)], 50)
     late_limit = max(5 * p50, 2.0) if p50 == p50 else 2.0
@@ -1152,6 +1202,7 @@ async def faults(stack: Stack, args: argparse.Namespace) -> List[str]:
         f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table"
         + ("" if found == acked else "  <-- MISSING MESSAGES"),
         "  errors: " + (", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"),
+        f"  agents: {dict(desk.counts - agents_before)}",
     ]
     return lines
 
@@ -1165,6 +1216,14 @@ async def sample_memory(stack: Stack, own: List[float]) -> None:
         stack.sample_memory()
         own[0] = max(own[0], rss_mb(os.getpid()) or 0.0)
         await asyncio.sleep(1)
+
+
+def write_problems(stack: Stack, levels: List[LevelStats], title: str) -> None:
+    problems = [p for s in levels for p in s.problems]
+    if problems:
+        with open(stack.run_dir / "problems.log", "a") as log:
+            log.write(f"== {title}\n" + "\n".join(problems) + "\n")
+        print(f"  ({len(problems)} customers' problems, with what they last heard: {stack.run_dir / 'problems.log'})")
 
 
 def machine_load() -> str:
@@ -1219,6 +1278,7 @@ async def main_async(args: argparse.Namespace) -> int:
               "response); errors: no reply in time, refused or failed; handoffs: handed back / handoff turns sent")
         print(details(levels))
         print(f"  agents: {dict(desk.counts)}")
+        write_problems(stack, levels, "levels")
         print(f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table")
         print()
         print(memory_table(stack, own[0]))
@@ -1227,7 +1287,7 @@ async def main_async(args: argparse.Namespace) -> int:
             print("\n".join(await profile(stack, args)))
         if args.faults:
             print()
-            print("\n".join(await faults(stack, args)))
+            print("\n".join(await faults(stack, args, desk)))
         return 0
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
