@@ -1034,8 +1034,13 @@ def memory_table(stack: Stack, own_peak: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 RASA_SPLIT: List[Tuple[str, Callable[[List[str]], bool]]] = [
-    ("action call: JSON-schema validation of the response (RemoteAction._validate_action_result)",
+    ("action call: JSON-schema check of the response (RemoteAction._validate_action_result)",
      lambda s: any(f.startswith("_validate_action_result ") for f in s)),
+    # Stacks py-spy cut short inside jsonschema's recursion (no Rasa frame left): the same check, nearly all.
+    ("JSON-schema, stack cut short (the check above, or the events API's)",
+     lambda s: any("jsonschema/" in f for f in s) and not any("rasa/" in f for f in s)),
+    ("JSON-schema check of events sent to the HTTP API (the hub's pause/resume)",
+     lambda s: any("jsonschema/" in f for f in s) and any(f.startswith("validate_events_in_request_body ") for f in s)),
     ("action call: the rest (HTTP to the action server, events)",
      lambda s: any(f.startswith("_run_action ") for f in s)),
     ("tracker store (SQL)", lambda s: any("rasa/core/tracker_store.py" in f for f in s)),
@@ -1054,6 +1059,23 @@ ACTION_SPLIT: List[Tuple[str, Callable[[List[str]], bool]]] = [
     ("database (SQLAlchemy, aiosqlite/asyncpg)",
      lambda s: any(k in f for f in s for k in ("sqlalchemy/", "aiosqlite/", "asyncpg/", "sqlite3/"))),
 ]
+
+
+async def rasa_seconds(stack: Stack) -> Tuple[float, float]:
+    """The hub's bot_hub_rasa_seconds histogram: (sum, count) so far, from /metrics (loopback needs no token)."""
+    total = count = 0.0
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{stack.hub_url}/metrics",
+                                                             timeout=aiohttp.ClientTimeout(total=10)) as response:
+            text = await response.text()
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return total, count
+    for line in text.splitlines():
+        if line.startswith("bot_hub_rasa_seconds_sum"):
+            total = float(line.split()[-1])
+        elif line.startswith("bot_hub_rasa_seconds_count"):
+            count = float(line.split()[-1])
+    return total, count
 
 
 def py_spy() -> Path:
@@ -1169,7 +1191,9 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
                                                        preexec_fn=_die_with_parent)))
     try:
         await asyncio.sleep(1)
+        rasa_before = await rasa_seconds(stack)
         stats = await run_level("hub", 1, stack, args, seed=99, seconds=args.profile_seconds)
+        rasa_after = await rasa_seconds(stack)
     finally:
         for _name, _out, recorder in recorders:
             try:
@@ -1181,6 +1205,13 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
     lat = stats.latencies_ms()
     lines = [f"Profile (py-spy {PY_SPY_VERSION}, {rate} Hz, CPU samples only, 1 customer for "
              f"{args.profile_seconds:.0f} s, {messages} bot messages, hub p50 {_ms(percentile(lat, 50))} ms):"]
+    calls = rasa_after[1] - rasa_before[1]
+    if calls > 0 and lat:
+        rasa_ms = (rasa_after[0] - rasa_before[0]) / calls * 1000
+        mean = statistics.mean(lat)
+        lines.append(f"  wall time per message: {mean:.0f} ms from the customer's send to the last reply (mean), of "
+                     f"which Rasa {rasa_ms:.0f} ms (the hub's bot_hub_rasa_seconds, {calls:.0f} calls): the hub's own "
+                     f"share {mean - rasa_ms:.0f} ms")
     for (name, rules), (_, out, recorder) in zip(targets, recorders, strict=True):
         if not out.exists():
             err = recorder.stderr.read().decode(errors="replace").strip() if recorder.stderr else ""
@@ -1230,7 +1261,7 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk) -> Lis
         f"(Rasa said nothing: the action call failed), {len(outage)} got the outage notice, "
         f"{len(unanswered)} failed (no reply in {args.reply_timeout:.0f} s or refused)",
         f"  escalated: {stats.handoffs} conversations went to a person ({stats.handoffs_expected} handoff turns "
-        f"in the scripts), {stats.handed_back} handed back",
+        f"in the scripts, {stats.handoffs_missed} of them without a handoff), {stats.handed_back} handed back",
         f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table"
         + ("" if found == acked else "  <-- MISSING MESSAGES"),
         "  errors: " + (", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"),
