@@ -1302,9 +1302,10 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"Plain model: {plain}")
         return 0
     run_dir = BENCH_VAR / "runs" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    stack = Stack(args, run_dir, plain)
+    stack.check_ports()
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"Run directory (logs, scratch database): {run_dir}", flush=True)
-    stack = Stack(args, run_dir, plain)
     desk: Optional[AgentDesk] = None
     own = [0.0]
     sampler: Optional[asyncio.Task] = None
