@@ -35,7 +35,8 @@ _ALL = (
     HandoffReason("refund", 2, "bot", "utter_handoff_billing"),
     HandoffReason("cancellation", 3, "bot", "utter_handoff_cancellation"),
     HandoffReason("extension_beyond_policy", 3, "bot"),
-    # The hub: Rasa stayed unreachable for longer than rasa_outage_handoff_seconds.
+    # The hub: Rasa stayed unreachable for longer than rasa_outage_handoff_seconds, or answered
+    # nothing twice in a row (its action server is down: the handoff action can't run either).
     HandoffReason("bot_unavailable", 2, "hub"),
     # Dunning: a promise to pay was broken; an invoice reached the collections stage.
     HandoffReason("broken_promise", 3, "dunning"),
@@ -46,6 +47,7 @@ _ALL = (
 )
 REASONS: Dict[str, HandoffReason] = {reason.name: reason for reason in _ALL}
 DEFAULT = "asked_for_person"
+BOT_UNAVAILABLE = "bot_unavailable"
 DEFAULT_PRIORITY = REASONS[DEFAULT].priority
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Dict
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot import handoff_reasons
 from bot.conversations import store
 from bot.conversations.models import Message
@@ -20,6 +22,16 @@ if TYPE_CHECKING:  # the router owns the turn; only its type is needed here
     from bot.hub.routing import Router
 
 logger = logging.getLogger(__name__)
+
+
+async def unavailable_summary(session: AsyncSession, conversation_id: int, detail: str) -> Dict[str, Any]:
+    """What the agent gets when the hub hands over because the assistant can't answer."""
+    recent = await store.messages_for(session, conversation_id, 30)
+    return {
+        "reason": handoff_reasons.BOT_UNAVAILABLE,
+        "detail": detail,
+        "transcript": [{"from": m.sender, "text": m.text} for m in recent],
+    }
 
 
 class BotTurn:
@@ -73,8 +85,17 @@ class BotTurn:
             for reply in turn.messages:
                 await self.router.say(session, conversation, "bot", reply["text"], now, payload=reply["payload"])
             if not turn.messages and turn.handoff is None:
-                # Rasa took the message but said nothing: usually the action server is down.
-                await self.router.say(session, conversation, "system", notices.NO_ANSWER, now)
+                # Rasa took the message but said nothing: usually the action server is down. Twice in
+                # a row, a person takes over (asking for one runs an action too, so it would fail).
+                if await store.last_reply_text(session, conversation_id) == notices.NO_ANSWER:
+                    summary = await unavailable_summary(
+                        session, conversation_id, "the assistant could not answer twice in a row"
+                    )
+                    await self.router.escalate(
+                        session, conversation, handoff_reasons.BOT_UNAVAILABLE, None, summary, now
+                    )
+                else:
+                    await self.router.say(session, conversation, "system", notices.NO_ANSWER, now)
             if turn.handoff is not None:
                 reason = str(turn.handoff.get("reason") or handoff_reasons.DEFAULT)
                 await self.router.escalate(

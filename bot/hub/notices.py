@@ -58,7 +58,7 @@ def outage(settings: Settings) -> str:
 
 NO_ANSWER = (
     "Sorry, something went wrong on our side and I couldn't answer that. "
-    'Please try again in a moment, or type "talk to a person" to reach our team.'
+    "Please try again in a moment; if it happens again, I'll pass you to a person from our team."
 )
 HANDED_BACK = "You're back with our virtual assistant. Just ask if you need anything else."
 RATE_US = "This conversation is now closed. How would you rate the help you got, from 1 (poor) to 5 (excellent)?"

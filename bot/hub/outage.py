@@ -13,17 +13,18 @@ import logging
 import time
 from typing import Dict, List, Optional
 
+from bot import handoff_reasons
 from bot.conversations import claims, store
 from bot.conversations.intake import conversation_key
 from bot.conversations.models import Message
 from bot.db import session_scope
+from bot.hub.bot_turn import unavailable_summary
 from bot.hub.routing import Router
 from bot.loops import Loop
 
 logger = logging.getLogger(__name__)
 
-# The hub's own handoff reason (bot.handoff_reasons).
-BOT_UNAVAILABLE = "bot_unavailable"
+BOT_UNAVAILABLE = handoff_reasons.BOT_UNAVAILABLE
 
 
 class OutageRecovery:
@@ -81,13 +82,7 @@ class OutageRecovery:
             if not waiting:
                 return
             await store.set_delivery(session, [m.id for m in waiting], "held_for_agent")
-            summary = {
-                "reason": BOT_UNAVAILABLE,
-                "detail": "the assistant was unreachable",
-                "transcript": [
-                    {"from": m.sender, "text": m.text} for m in await store.messages_for(session, conversation_id, 30)
-                ],
-            }
+            summary = await unavailable_summary(session, conversation_id, "the assistant was unreachable")
             await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary, self.router.clock())
 
     async def recover(self) -> None:

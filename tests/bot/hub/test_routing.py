@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,7 @@ from bot.conversations.intake import Conflict, ConversationNotFound, MessageReje
 from bot.conversations.models import Agent
 from bot.db import session_scope
 from bot.hub import outage
+from bot.hub.notices import NO_ANSWER
 from bot.hub.agent_desk import AgentDesk
 from bot.hub.outage import BOT_UNAVAILABLE, OutageRecovery
 from bot.hub.rasa_client import RasaUnavailable
@@ -353,6 +355,37 @@ async def test_rasa_saying_nothing_is_explained_to_the_customer(hub):
     rasa.reply = lambda text: []
     await say(router, "show my invoices")
     assert "something went wrong on our side" in delivery.texts("system")[-1]
+
+
+async def test_rasa_saying_nothing_twice_in_a_row_hands_over_to_a_person(hub):
+    # Its action server is down: even asking for a person runs an action, and would fail.
+    router, rasa, delivery, *_ = hub
+    rasa.reply = lambda text: []
+    cid = (await say(router, "show my invoices")).conversation_id
+    conversation, _, handoff = await conversation_state(cid)
+    assert (conversation.status, handoff) == ("bot", None)
+    await say(router, "talk to a person")
+    conversation, messages, handoff = await conversation_state(cid)
+    assert conversation.status == "pending"
+    assert handoff.reason == BOT_UNAVAILABLE
+    summary = json.loads(handoff.summary)
+    assert summary["detail"] == "the assistant could not answer twice in a row"
+    assert [m["text"] for m in summary["transcript"] if m["from"] == "customer"] == [
+        "show my invoices", "talk to a person"]
+    assert [m.text for m in messages].count(NO_ANSWER) == 1  # said once, then a person
+    assert "in the queue" in delivery.texts("system")[-1]
+
+
+async def test_a_reply_between_two_silent_turns_starts_the_count_again(hub):
+    router, rasa, delivery, *_ = hub
+    replies = iter([[], [{"text": "Your balance is 10 EUR"}], []])
+    rasa.reply = lambda text: next(replies)
+    cid = (await say(router, "show my invoices")).conversation_id
+    await say(router, "what do I owe")
+    await say(router, "thanks")
+    conversation, messages, handoff = await conversation_state(cid)
+    assert (conversation.status, handoff) == ("bot", None)
+    assert [m.text for m in messages].count(NO_ANSWER) == 2
 
 
 async def test_recover_after_a_restart_keeps_unrouted_messages(hub):
