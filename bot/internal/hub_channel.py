@@ -60,7 +60,7 @@ class HubInput(RestInput):
                 self._extract_message(request),
                 collector,
                 sender_id,
-                input_channel=self.name(),
+                input_channel=self._extract_input_channel(request),
                 metadata=self.get_metadata(request),
             )
             try:
