@@ -21,6 +21,7 @@ message the hub acknowledged is stored.
     PYTHONPATH=. /work/main/.venv/bin/python bench/load.py --customers 1,16,64 --seconds 30
     ... bench/load.py --profile          # also: py-spy on our Rasa server, hub and action server
     ... bench/load.py --faults           # also: kill -9 the action server during a 16-customer run
+    ... bench/load.py --faults actions,rasa   # the action server, then the Rasa server
     ... bench/load.py --prepare-only     # only build (or find) the plain Rasa model
 
 Every wait has a timeout, every process it starts is stopped at the end (and dies with it),
@@ -1224,26 +1225,29 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Faults: kill -9 the action server during a 16-customer run
+# Faults: kill -9 the action server or the Rasa server during a 16-customer run
 # --------------------------------------------------------------------------------------------
 
-async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk) -> List[str]:
+FAULT_TARGETS = {"actions": "action server", "rasa": "Rasa server"}
+
+
+async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, target: str) -> List[str]:
     seconds = max(args.seconds, 30.0)
     marks: Dict[str, float] = {}
 
     async def kill_and_restart(started: float) -> None:
         await asyncio.sleep(seconds / 3)
         marks["killed"] = now()
-        stack.procs["action server"].kill9()
+        stack.procs[target].kill9()
         await asyncio.sleep(args.fault_down_seconds)
         marks["restarting"] = now()
-        await stack.restart("action server", 120)
+        await stack.restart(target, args.start_timeout)
         marks["back"] = now()
 
     agents_before = Counter(desk.counts)
     stats = await run_level("hub", 16, stack, args, seed=77, seconds=seconds, during=kill_and_restart)
     await desk.settle(args.agent_timeout * 3)
-    write_problems(stack, [stats], "faults")
+    write_problems(stack, [stats], f"faults: {target}")
     ok = [t for t in stats.turns if t.error is None and t.last is not None and t.system is None]
     p50 = percentile([(t.last - t.sent) for t in ok if t.sent < marks.get("killed", 1e18)], 50)
     late_limit = max(5 * p50, 2.0) if p50 == p50 else 2.0
@@ -1254,11 +1258,11 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk) -> Lis
     found, acked = stored_check(stack.db_url, stats.acked_ids)
     down = marks.get("back", now()) - marks.get("killed", now())
     lines = [
-        f"Faults (16 customers, {seconds:.0f} s; kill -9 of the action server at {seconds / 3:.0f} s, restarted "
+        f"Faults (16 customers, {seconds:.0f} s; kill -9 of the {target} at {seconds / 3:.0f} s, restarted "
         f"{args.fault_down_seconds:.0f} s later, healthy again {down:.1f} s after the kill):",
         f"  bot messages sent {len(stats.turns)}: answered {len(ok) - len(late)} on time, {len(late)} late "
         f"(> {late_limit:.1f} s or after an outage notice), {len(no_answer)} got the hub's \"couldn't answer\" "
-        f"(Rasa said nothing: the action call failed), {len(outage)} got the outage notice, "
+        f"(Rasa said nothing: the action call failed), {len(outage)} got the outage notice (kept, answered later), "
         f"{len(unanswered)} failed (no reply in {args.reply_timeout:.0f} s or refused)",
         f"  escalated: {stats.handoffs} conversations went to a person ({stats.handoffs_expected} handoff turns "
         f"in the scripts, {stats.handoffs_missed} of them without a handoff), {stats.handed_back} handed back",
@@ -1350,9 +1354,9 @@ async def main_async(args: argparse.Namespace) -> int:
         if args.profile:
             print()
             print("\n".join(await profile(stack, args)))
-        if args.faults:
+        for name in [n for n in args.faults.split(",") if n] if args.faults else []:
             print()
-            print("\n".join(await faults(stack, args, desk)))
+            print("\n".join(await faults(stack, args, desk, FAULT_TARGETS[name])))
         return 0
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -1384,8 +1388,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="py-spy our Rasa server, hub and action server "
                                                                "during a 1-customer run")
     parser.add_argument("--profile-seconds", type=float, default=30.0)
-    parser.add_argument("--faults", action="store_true",
-                        help="kill -9 the action server during a 16-customer run and restart it")
+    parser.add_argument("--faults", nargs="?", const="actions", default="",
+                        help="kill -9 during a 16-customer run and restart, one run each: actions, rasa "
+                             "(comma-separated; alone: actions)")
     parser.add_argument("--fault-down-seconds", type=float, default=5.0)
     parser.add_argument("--rasa-retry-seconds", type=float, default=5.0,
                         help="BOT_RASA_RETRY_SECONDS for the hub (the product's default, 5)")
@@ -1398,6 +1403,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error("--customers takes numbers separated by commas, like 1,16,64")
     if not args.customers or min(args.customers) < 1 or max(args.customers) > 500:
         parser.error("--customers: between 1 and 500 each")
+    unknown = set(n for n in args.faults.split(",") if n) - set(FAULT_TARGETS)
+    if unknown:
+        parser.error(f"--faults: {', '.join(sorted(unknown))}? choose from {', '.join(FAULT_TARGETS)}")
     if not (args.port_base >= 7100 and args.port_base + max(PORTS.values()) <= 7199):
         parser.error("--port-base: the ports must stay within 7100-7199")
     if not 1 <= args.seconds <= 600:
