@@ -313,6 +313,18 @@ class Proc:
             self.popen.wait(10)
 
 
+def _postgres_admin(statement: str) -> None:
+    """One statement outside a transaction on the admin database (CREATE or DROP DATABASE)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(statement))
+    finally:
+        admin.dispose()
+
+
 class Stack:
     """Our three processes and the plain Rasa, on a scratch database; stopped whatever happens."""
 
@@ -359,15 +371,8 @@ class Stack:
 
     def _database(self) -> None:
         if self.args.db == "postgres":
-            import sqlalchemy as sa
-
             self.postgres_db = f"bench_load_{uuid.uuid4().hex[:10]}"
-            admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f'CREATE DATABASE "{self.postgres_db}"'))
-            finally:
-                admin.dispose()
+            _postgres_admin(f'CREATE DATABASE "{self.postgres_db}"')
             self.db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.postgres_db}"
         else:
             self.db_url = f"sqlite+aiosqlite:///{self.run_dir / 'bot.db'}"
@@ -430,14 +435,7 @@ class Stack:
             except Exception as exc:  # keep stopping the others
                 print(f"warning: stopping the {proc.name}: {exc!r}", file=sys.stderr)
         if self.postgres_db:
-            import sqlalchemy as sa
-
-            admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as connection:
-                    connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.postgres_db}" WITH (FORCE)'))
-            finally:
-                admin.dispose()
+            _postgres_admin(f'DROP DATABASE IF EXISTS "{self.postgres_db}" WITH (FORCE)')
 
     def sample_memory(self) -> None:
         for proc in self.procs.values():

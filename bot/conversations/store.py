@@ -229,25 +229,23 @@ async def customer_conversations(session: AsyncSession, customer_id: int, limit:
     return list(result.scalars().all())
 
 
-async def last_reply_text(session: AsyncSession, conversation_id: int) -> Optional[str]:
-    """What the bot or the hub said last in the conversation."""
+async def _last_text(session: AsyncSession, conversation_id: int, senders: Sequence[str]) -> Optional[str]:
     result = await session.execute(
         select(Message.text)
-        .where(Message.conversation_id == conversation_id, Message.sender.in_(("bot", "system")))
+        .where(Message.conversation_id == conversation_id, Message.sender.in_(tuple(senders)))
         .order_by(Message.id.desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
 
 
+async def last_reply_text(session: AsyncSession, conversation_id: int) -> Optional[str]:
+    """What the bot or the hub said last in the conversation."""
+    return await _last_text(session, conversation_id, ("bot", "system"))
+
+
 async def last_customer_text(session: AsyncSession, conversation_id: int) -> str:
-    result = await session.execute(
-        select(Message.text)
-        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none() or ""
+    return await _last_text(session, conversation_id, ("customer",)) or ""
 
 
 async def add_note(

@@ -245,7 +245,6 @@ async def test_a_conversation_survives_kill_9_of_its_rasa_server_and_of_its_hub(
     customer = await Customer.connect(hub1)
     agent, console = await _signed_in_agent(hub2, events)
     try:
-
         await customer.say("what do I owe")
         await until_reply(customer, lambda t: "account number" in t)
         async with session_scope(cluster.hub_db) as session:
