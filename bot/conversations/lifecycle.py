@@ -13,10 +13,11 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot import handoff_reasons
 from bot.conversations import handoffs, store
@@ -129,31 +130,18 @@ class Lifecycle:
             session, conversation, machine.sources(action), machine.target(action), now, **values
         ):
             return False
-        self._after_commit(session, Change(conversation.id, conversation.public_id, action, machine.target(action)))
+        self._remember(session, Change(conversation.id, conversation.public_id, action, machine.target(action)))
         return True
 
-    def _after_commit(self, session: AsyncSession, change: Change) -> None:
-        if not self._listeners:
-            return
-        pending = session.info.get(_PENDING)
-        if pending is None:
-            pending = session.info[_PENDING] = []
-            sync_session = session.sync_session
-            loop = asyncio.get_running_loop()
+    def _remember(self, session: AsyncSession, change: Change) -> None:
+        """Keeps the change in the session until its transaction ends (see _committed below)."""
+        if self._listeners:
+            session.info.setdefault(_PENDING, []).append((self, asyncio.get_running_loop(), change))
 
-            def committed(_session) -> None:
-                changes = session.info.pop(_PENDING, [])
-                if changes:
-                    task = loop.create_task(self._dispatch(changes))
-                    self._dispatching.add(task)
-                    task.add_done_callback(self._dispatching.discard)
-
-            def rolled_back(_session, _previous=None) -> None:
-                session.info.pop(_PENDING, None)
-
-            event.listen(sync_session, "after_commit", committed, once=True)
-            event.listen(sync_session, "after_soft_rollback", rolled_back, once=True)
-        pending.append(change)
+    def _deliver(self, loop: asyncio.AbstractEventLoop, changes: List[Change]) -> None:
+        task = loop.create_task(self._dispatch(changes))
+        self._dispatching.add(task)
+        task.add_done_callback(self._dispatching.discard)
 
     @property
     def dispatching(self) -> bool:
@@ -171,3 +159,21 @@ class Lifecycle:
                     await listener(change)
                 except Exception:  # one failing subscriber must not stop the others
                     logger.exception("a subscriber failed on %s of %s", change.action, change.public_id)
+
+
+# One pair of listeners for every session, registered once: the changes wait in the
+# session's info until its transaction commits (then they are delivered) or rolls back.
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    grouped: Dict[Lifecycle, Tuple[asyncio.AbstractEventLoop, List[Change]]] = {}
+    for lifecycle, loop, change in session.info.pop(_PENDING, []):
+        grouped.setdefault(lifecycle, (loop, []))[1].append(change)
+    for lifecycle, (loop, changes) in grouped.items():
+        lifecycle._deliver(loop, changes)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: Any) -> None:
+    if session.in_transaction():
+        return  # a savepoint rolled back: the changes before it may still commit
+    session.info.pop(_PENDING, None)

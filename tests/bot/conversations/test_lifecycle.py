@@ -11,7 +11,7 @@ import pytest
 from bot.accounts import queries
 from bot.conversations import handoffs, store
 from bot.conversations.lifecycle import Change, Lifecycle, invoice_matter_key
-from bot.db import session_scope
+from bot.db import session_factory, session_scope
 
 NOW = dt.datetime(2026, 11, 18, 12, tzinfo=dt.timezone.utc)
 
@@ -71,6 +71,37 @@ async def test_a_rolled_back_change_is_never_heard(heard):
     assert changes == []
     async with session_scope() as session:
         assert (await store.get_conversation_by_id(session, conversation.id)).status == "bot"
+
+
+async def test_a_savepoint_rolled_back_after_a_change_does_not_silence_it(heard):
+    # Storing a message uses a SAVEPOINT; one rolled back (a duplicate) must not drop the
+    # change made before it in the same, committed, transaction.
+    lifecycle, changes = heard
+    conversation = await new_conversation("lifecycle-savepoint")
+    async with session_scope() as session:
+        fresh = await store.get_conversation_by_id(session, conversation.id)
+        assert await lifecycle.escalate(session, fresh, "anger", None, {}, NOW)
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                raise RuntimeError("a duplicate, say")
+    await lifecycle.settle()
+    assert changes == [Change(conversation.id, conversation.public_id, "escalate", "pending")]
+
+
+async def test_changes_in_two_transactions_of_one_session_are_each_heard(heard):
+    lifecycle, changes = heard
+    conversation = await new_conversation("lifecycle-two-commits")
+    async with session_factory()() as session:
+        async with session.begin():
+            fresh = await store.get_conversation_by_id(session, conversation.id)
+            assert await lifecycle.escalate(session, fresh, "anger", None, {}, NOW)
+        await lifecycle.settle()
+        assert [c.action for c in changes] == ["escalate"]
+        async with session.begin():
+            fresh = await store.get_conversation_by_id(session, conversation.id)
+            assert await lifecycle.take(session, fresh, agent_id=None, now=NOW)
+    await lifecycle.settle()
+    assert [c.action for c in changes] == ["escalate", "take"]
 
 
 async def test_an_alert_opens_one_matter_and_adds_notes_after(heard):
