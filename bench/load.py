@@ -18,10 +18,28 @@ person are taken by an agent client (signed in as a demo agent, console socket +
 answers and hands back. Prints one table, the processes' memory, and checks that every customer
 message the hub acknowledged is stored.
 
+Faults (`--faults`, one 16-customer run of 30 s each, the fault at 10 s, `--fault-down-seconds`
+down): `actions` and `rasa` kill -9 the action server or the Rasa server of the stack above and
+start it again. `hub`, `postgres` and `redis` run on a scale-out stack started for them once the
+one above is stopped, as README "Scale-out" and tests/e2e/test_scale_out.py set it up: a private
+PostgreSQL and a private Redis (tests/private_services.py) on ports of the block, two hubs, two
+Rasa servers (shared tracker store and lock store), one action server; customers alternate
+between the hubs, the agents sign in on hub 1. `hub` kills -9 hub 2 (its customers reconnect to
+hub 1 with the same session, like the widget behind a load balancer) and starts it again;
+`postgres` stops the private PostgreSQL (pg_ctl -m fast) and starts it again; `redis` the same
+for the private Redis (in memory: it comes back empty). A customer whose message is not
+acknowledged sends it again with the same client message id (as bot/hub/static/widget.js does),
+counted apart; after reconnecting it asks for the history and counts what it had missed as heard
+then. Each run reports bot messages answered on time, late, after the outage notice, not at
+all (with the message's stored delivery state and its conversation's status), escalations,
+acknowledged messages stored, and, after waiting up to `--settle-seconds`, the delivery state
+of every acknowledged message: one still `received` or `waiting_for_bot` is flagged.
+
     PYTHONPATH=. /work/main/.venv/bin/python bench/load.py --customers 1,16,64 --seconds 30
     ... bench/load.py --profile          # also: py-spy on our Rasa server, hub and action server
     ... bench/load.py --faults           # also: kill -9 the action server during a 16-customer run
     ... bench/load.py --faults actions,rasa   # the action server, then the Rasa server
+    ... bench/load.py --faults hub,postgres,redis   # scale-out stack: a hub, PostgreSQL, Redis
     ... bench/load.py --prepare-only     # only build (or find) the plain Rasa model
 
 Every wait has a timeout, every process it starts is stopped at the end (and dies with it),
@@ -590,7 +608,8 @@ class LevelStats:
     acked_on_retry: int = 0
     stored_before_ack: int = 0
     reconnects: int = 0
-    caught_up: int = 0  # messages heard only in the history after reconnecting
+    caught_up: int = 0  # messages heard only in a history (after reconnecting, or pushed by the hub)
+    histories_pushed: int = 0  # histories the hub sent unasked (after losing Redis)
 
     problems: List[str] = field(default_factory=list)
 
@@ -796,8 +815,12 @@ class HubCustomer:
         self._catch_up(messages)
 
     def _history_in(self, data: Any) -> None:
+        messages = (data or {}).get("messages") or []
         if self._history is not None and not self._history.done():
-            self._history.set_result((data or {}).get("messages") or [])
+            self._history.set_result(messages)
+        else:  # sent by the hub unasked (it lost Redis for a while): the widget shows it the same way
+            self.stats.histories_pushed += 1
+            self._catch_up(messages)
 
     def _catch_up(self, messages: List[Dict[str, Any]]) -> None:
         """What the hubs said while this customer was away, as if heard now."""
@@ -805,6 +828,8 @@ class HubCustomer:
         for message in messages:
             if message.get("from") == "customer":
                 index += 1
+                if index >= len(self.sent):
+                    break  # not acknowledged yet: what follows it comes live, or in a later history
                 continue
             if message.get("id") in self.seen:
                 continue
@@ -1612,7 +1637,8 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, name: 
         f"in the scripts, {stats.handoffs_missed} of them without a handoff), {stats.handed_back} handed back",
         f"  sends not acknowledged the first time: {stats.unacked} (sent again with the same client message id: "
         f"{stats.acked_on_retry} acknowledged then, {stats.stored_before_ack} of them already stored by the first "
-        f"try); {stats.reconnects} reconnects, {stats.caught_up} messages heard only in the history after one",
+        f"try); {stats.reconnects} reconnects, {stats.histories_pushed} histories sent by a hub unasked, "
+        f"{stats.caught_up} messages heard only in a history",
         f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table"
         + ("" if found == acked else "  <-- MISSING MESSAGES"),
         f"  their delivery {waited:.0f} s after the run: "
