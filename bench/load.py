@@ -610,6 +610,7 @@ class LevelStats:
     reconnects: int = 0
     caught_up: int = 0  # messages heard only in a history (after reconnecting, or pushed by the hub)
     histories_pushed: int = 0  # histories the hub sent unasked (after losing Redis)
+    matched_from_history: int = 0  # turns whose answer was heard live but matched to them from a history
 
     problems: List[str] = field(default_factory=list)
 
@@ -824,7 +825,9 @@ class HubCustomer:
 
     def _catch_up(self, messages: List[Dict[str, Any]]) -> None:
         """What the hubs said while this customer was away, as if heard now."""
-        index = -1
+        live = self.current  # the turn being answered live: replies still to come are its
+        live_index = next((i for i, t in enumerate(self.sent) if t is not None and t is live), -1)
+        index = latest = -1
         for message in messages:
             if message.get("from") == "customer":
                 index += 1
@@ -838,9 +841,35 @@ class HubCustomer:
                 if turn is not None and turn in self.waiting:
                     self.waiting.remove(turn)
                 self.current = turn
+                latest = index
             self.stats.caught_up += 1
             self._uttered({"text": message.get("text"),
                            "metadata": {"from": message.get("from"), "message_id": message.get("id")}})
+        if live is not None and live_index >= latest:
+            self.current = live  # an older message heard late does not make an older turn current again
+        self._answered_in(messages)
+
+    def _answered_in(self, messages: List[Dict[str, Any]]) -> None:
+        """Turns the history shows answered though no reply was matched to them live (its `typing` was
+        lost, so the reply went to the turn before): answered now."""
+        index = -1
+        for message in messages:
+            if message.get("from") == "customer":
+                index += 1
+                if index >= len(self.sent):
+                    return
+                continue
+            turn = self.sent[index] if index >= 0 else None
+            if turn is None or message.get("from") != "bot" or turn.result.last is not None or turn.result.error:
+                continue
+            at = now()
+            turn.result.first = turn.result.first or at
+            turn.result.last = at
+            turn.result.late = turn.result.late or turn.result.system == "outage"
+            self.stats.matched_from_history += 1
+            if turn in self.waiting:
+                self.waiting.remove(turn)
+            turn.replied.set()
 
     async def wait_for(self, event: asyncio.Event, deadline: float) -> bool:
         """Until the event, reconnecting when the connection drops; False at the deadline."""
@@ -1638,7 +1667,8 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, name: 
         f"  sends not acknowledged the first time: {stats.unacked} (sent again with the same client message id: "
         f"{stats.acked_on_retry} acknowledged then, {stats.stored_before_ack} of them already stored by the first "
         f"try); {stats.reconnects} reconnects, {stats.histories_pushed} histories sent by a hub unasked, "
-        f"{stats.caught_up} messages heard only in a history",
+        f"{stats.caught_up} messages heard only in a history, {stats.matched_from_history} answers matched to "
+        "their turn by one",
         f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table"
         + ("" if found == acked else "  <-- MISSING MESSAGES"),
         f"  their delivery {waited:.0f} s after the run: "
