@@ -888,6 +888,18 @@ class HubCustomer:
                     waiter.cancel()
         return True
 
+    async def wait_for_kept(self, deadline: float) -> None:
+        """Until every message that got the outage notice is answered, or the deadline."""
+        def kept() -> bool:
+            return any(t is not None and t.result.system == "outage" and t.result.last is None
+                       and t.result.error is None for t in self.sent)
+
+        while kept() and now() < deadline:
+            if self.dropped.is_set() or self.client is None:
+                await self.reconnect(deadline)
+                continue
+            await asyncio.sleep(0.2)
+
     async def close(self) -> None:
         client, self.client = self.client, None
         if client is not None:
@@ -1042,7 +1054,7 @@ async def hub_conversation(urls: Sequence[str], conv: load_scripts.Conversation,
         await customer.open(args.reply_timeout)
         for turn in conv.turns:
             if now() >= end:
-                return
+                break
             if turn.handoff:
                 stats.handoffs_expected += 1
             sent = await customer.say_to_bot(turn.text, args.reply_timeout)
@@ -1054,6 +1066,8 @@ async def hub_conversation(urls: Sequence[str], conv: load_scripts.Conversation,
                     stats.handoffs_missed += 1
             if customer.queued.is_set():
                 await with_people(customer, conv, stats, args, rng)
+        # Told its message is kept and will be answered: it stays for the answer (within the reply timeout).
+        await customer.wait_for_kept(now() + args.reply_timeout)
     finally:
         await customer.close()
 
