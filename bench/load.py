@@ -619,7 +619,7 @@ class LevelStats:
 
     def problem(self, customer: Any, what: str) -> None:
         """Kept for the run directory's problems.log: what the customer had heard."""
-        heard = getattr(customer, "heard", [])[-6:]
+        heard = getattr(customer, "heard", [])[-12:]
         self.problems.append(f"{self.path} x{self.customers} session {getattr(customer, 'session_id', '?')}: {what}; "
                              f"last heard: {heard}")
 
@@ -718,7 +718,9 @@ class HubCustomer:
     Which turn a reply belongs to: the hub emits `typing` (from the bot, active) when it starts
     sending a stored message to Rasa, then the replies; work for one conversation runs in order.
     So the n-th such `typing` starts the n-th message sent to the bot, and replies belong to the
-    turn whose `typing` came last, even when the customer already sent the next message.
+    turn whose `typing` came last, even when the customer already sent the next message. A `typing`
+    after which nothing was said before the next one was an attempt that failed (a kept message
+    retried while Rasa still fails: no second notice), so the next `typing` is for the same turn.
 
     Like the widget (bot/hub/static/widget.js) when its hub goes away: it connects to a hub again
     (the next one in `urls`, as a load balancer would send it) with the same session id, sends
@@ -735,6 +737,7 @@ class HubCustomer:
         self.session_id: Optional[str] = None
         self.waiting: Deque[HubTurn] = deque()  # sent to the bot, its typing not seen yet
         self.current: Optional[HubTurn] = None
+        self._heard_since_typing = True  # something was said for the current turn since its typing
         self.sent: List[Optional[HubTurn]] = []  # per stored customer message, in order (None: to a person)
         self.seen: set = set()  # hub message ids heard
         self._history: Optional[asyncio.Future] = None
@@ -843,6 +846,7 @@ class HubCustomer:
                 self.current = turn
                 latest = index
             self.stats.caught_up += 1
+            self.heard.append("(from a history:)")
             self._uttered({"text": message.get("text"),
                            "metadata": {"from": message.get("from"), "message_id": message.get("id")}})
         if live is not None and live_index >= latest:
@@ -899,6 +903,8 @@ class HubCustomer:
                 await self.reconnect(deadline)
                 continue
             await asyncio.sleep(0.2)
+        if kept():
+            self.stats.problem(self, "a kept message (outage notice) not answered")
 
     async def close(self) -> None:
         client, self.client = self.client, None
@@ -908,8 +914,16 @@ class HubCustomer:
     # -- what the hub says ----------------------------------------------------------------------
 
     def _typing(self, data: Any) -> None:
-        if isinstance(data, dict) and data.get("from") == "bot" and data.get("active") and self.waiting:
-            self.current = self.waiting.popleft()
+        if isinstance(data, dict) and data.get("from") == "bot" and data.get("active"):
+            self.heard.append(f"(typing, {len(self.waiting)} waiting)")
+            if self.current is not None and not self._heard_since_typing:
+                # The last attempt said nothing (a retry of a kept message failed again, no second
+                # notice): this typing is another attempt at the same message.
+                self.waiting.appendleft(self.current)
+                self.current = None
+            if self.waiting:
+                self.current = self.waiting.popleft()
+                self._heard_since_typing = False
 
     def _uttered(self, data: Any) -> None:
         at = now()
@@ -944,6 +958,7 @@ class HubCustomer:
         turn = self.current
         if turn is None:
             return
+        self._heard_since_typing = True
         result = turn.result
         if who == "system" and text == NO_ANSWER:
             result.system = result.system or "no answer"
