@@ -474,3 +474,27 @@ async def test_a_message_still_being_routed_is_left_to_its_turn(hub):
     _, messages, _ = await conversation_state(accepted.conversation_id)
     assert [m.delivery for m in messages] == ["answered", "sent"]
     assert [t for _, t, _ in rasa.received] == ["hello there"]
+
+
+async def test_a_message_stored_during_a_hand_back_and_then_forwarded_is_recovered_if_its_turn_fails(hub, monkeypatch):
+    # Stored as held for the agents while the hand-back was being committed, routed to the bot once it
+    # was: if its turn fails (the hub killed, the database gone), the next pass still answers it.
+    router, rasa, delivery, *_ = hub
+    async with session_scope() as session:
+        conversation = await store.create_conversation(session, "web", "s-handback-race", START)
+        message, _ = await store.add_message(
+            session, conversation, "customer", "what do I owe", "held_for_agent", START, claimed_by=router.instance.id
+        )
+        ids, cid = (conversation.id, message.id), conversation.public_id
+
+    async def dies(*args, **kwargs):
+        raise ConnectionError("the hub died mid-turn")
+
+    monkeypatch.setattr(router.bot, "forward", dies)
+    with pytest.raises(ConnectionError):
+        await router._route(*ids)
+    monkeypatch.undo()
+    await hub.recovery.retry_waiting()
+    await router.drain()
+    _, messages, _ = await conversation_state(cid)
+    assert [(m.text, m.delivery) for m in messages] == [("what do I owe", "answered"), ("bot: what do I owe", "sent")]
