@@ -854,8 +854,12 @@ class HubCustomer:
         self._answered_in(messages)
 
     def _answered_in(self, messages: List[Dict[str, Any]]) -> None:
-        """Turns the history shows answered though no reply was matched to them live (its `typing` was
-        lost, so the reply went to the turn before): answered now."""
+        """Turns the history shows answered though no reply was matched to them live: answered now.
+
+        A kept message's answer is stored after the customer's later messages, and the hub answers a
+        conversation's messages in order, so each bot message in the history answers the earliest turn
+        before it still without an answer (a turn's second reply may so count for the next turn).
+        """
         index = -1
         for message in messages:
             if message.get("from") == "customer":
@@ -863,8 +867,11 @@ class HubCustomer:
                 if index >= len(self.sent):
                     return
                 continue
-            turn = self.sent[index] if index >= 0 else None
-            if turn is None or message.get("from") != "bot" or turn.result.last is not None or turn.result.error:
+            if message.get("from") != "bot":
+                continue
+            turn = next((t for t in self.sent[:index + 1]
+                         if t is not None and t.result.last is None and t.result.error is None and not t.held), None)
+            if turn is None:
                 continue
             at = now()
             turn.result.first = turn.result.first or at
@@ -1655,7 +1662,7 @@ def _no_reply_kinds(turns: List[TurnResult], states: Dict[str, Tuple[str, str]])
         else:
             delivery, status = state
             notice = ", after the outage notice" if turn.system == "outage" else ""
-            heard = " (in the history, not heard live)" if delivery == "answered" else ""
+            heard = " (its answer stored, never heard)" if delivery == "answered" else ""
             kinds[f"stored as {delivery}{heard}, conversation {STATUS_WORDS.get(status, status)}{notice}"] += 1
     return ", ".join(f"{count} {kind}" for kind, count in kinds.most_common()) or "none"
 
@@ -1678,7 +1685,10 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, name: 
     late = [t for t in ok if t.late or (t.last - t.sent) > late_limit]
     no_answer = [t for t in stats.turns if t.system == "no answer"]
     outage = [t for t in stats.turns if t.system == "outage"]
-    unanswered = [t for t in stats.turns if t.error is not None or t.last is None]
+    # Rasa silent twice in a row: a person takes over, the turn's only reply is the queue notice.
+    to_person = [t for t in stats.turns if t.error is None and t.last is None and t.first is not None
+                 and t.system is None]
+    unanswered = [t for t in stats.turns if (t.error is not None or t.last is None) and t not in to_person]
     found, acked = stored_check(stack.db_url, stats.acked_ids)
     states, waited = await settled_states(stack.db_url, stats.acked_ids, args.settle_seconds)
     deliveries = Counter(delivery for delivery, _ in states.values())
@@ -1689,6 +1699,7 @@ async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, name: 
         f"  bot messages sent {len(stats.turns)}: answered {len(ok) - len(late)} on time, {len(late)} late "
         f"(> {late_limit:.1f} s or after an outage notice), {len(no_answer)} got the hub's \"couldn't answer\" "
         f"(Rasa said nothing: the action call failed), {len(outage)} got the outage notice (kept, answered later), "
+        f"{len(to_person)} got only the queue notice (handed to a person), "
         f"{len(unanswered)} failed (no reply in {args.reply_timeout:.0f} s or refused)",
         f"  no reply: {_no_reply_kinds(unanswered, states)}",
         f"  escalated: {stats.handoffs} conversations went to a person ({stats.handoffs_expected} handoff turns "
