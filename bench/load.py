@@ -18,10 +18,28 @@ person are taken by an agent client (signed in as a demo agent, console socket +
 answers and hands back. Prints one table, the processes' memory, and checks that every customer
 message the hub acknowledged is stored.
 
+Faults (`--faults`, one 16-customer run of 30 s each, the fault at 10 s, `--fault-down-seconds`
+down): `actions` and `rasa` kill -9 the action server or the Rasa server of the stack above and
+start it again. `hub`, `postgres` and `redis` run on a scale-out stack started for them once the
+one above is stopped, as README "Scale-out" and tests/e2e/test_scale_out.py set it up: a private
+PostgreSQL and a private Redis (tests/private_services.py) on ports of the block, two hubs, two
+Rasa servers (shared tracker store and lock store), one action server; customers alternate
+between the hubs, the agents sign in on hub 1. `hub` kills -9 hub 2 (its customers reconnect to
+hub 1 with the same session, like the widget behind a load balancer) and starts it again;
+`postgres` stops the private PostgreSQL (pg_ctl -m fast) and starts it again; `redis` the same
+for the private Redis (in memory: it comes back empty). A customer whose message is not
+acknowledged sends it again with the same client message id (as bot/hub/static/widget.js does),
+counted apart; after reconnecting it asks for the history and counts what it had missed as heard
+then. Each run reports bot messages answered on time, late, after the outage notice, not at
+all (with the message's stored delivery state and its conversation's status), escalations,
+acknowledged messages stored, and, after waiting up to `--settle-seconds`, the delivery state
+of every acknowledged message: one still `received` or `waiting_for_bot` is flagged.
+
     PYTHONPATH=. /work/main/.venv/bin/python bench/load.py --customers 1,16,64 --seconds 30
     ... bench/load.py --profile          # also: py-spy on our Rasa server, hub and action server
     ... bench/load.py --faults           # also: kill -9 the action server during a 16-customer run
     ... bench/load.py --faults actions,rasa   # the action server, then the Rasa server
+    ... bench/load.py --faults hub,postgres,redis   # scale-out stack: a hub, PostgreSQL, Redis
     ... bench/load.py --prepare-only     # only build (or find) the plain Rasa model
 
 Every wait has a timeout, every process it starts is stopped at the end (and dies with it),
@@ -334,6 +352,7 @@ class Stack:
         self.run_dir, self.args, self.plain = run_dir, args, plain
         self.rasa_token, self.action_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         self.hub_url = f"http://127.0.0.1:{self.ports['hub']}"
+        self.hub_urls = [self.hub_url]  # where customers connect (index i: customer i's first choice)
         self.plain_url = f"http://127.0.0.1:{self.ports['plain']}"
         self.db_url = ""
         self.postgres_db = ""
@@ -442,6 +461,113 @@ class Stack:
             proc.sample()
 
 
+# The scale-out stack's ports (offsets in the same block): two hubs, two Rasa servers, one action server,
+# a PostgreSQL and a Redis of its own (it restarts them), as tests/e2e/test_scale_out.py starts them.
+CLUSTER_PORTS = {"rasa 1": 10, "rasa 2": 11, "action": 56, "hub 1": 82, "hub 2": 83, "postgres": 30, "redis": 31}
+
+
+class ClusterStack(Stack):
+    """The production scale-out path (README "Scale-out", deploy/scale-out/): two hub processes and two
+    Rasa servers sharing a private PostgreSQL (the hubs' database, Rasa's tracker store) and a private
+    Redis (socket fan-out between hubs, Rasa's lock store), one action server. For the faults that need
+    it: a hub killed, PostgreSQL or Redis restarted."""
+
+    def __init__(self, args: argparse.Namespace, run_dir: Path) -> None:
+        super().__init__(args, run_dir, None)
+        base = args.port_base
+        self.ports = {name: base + offset for name, offset in CLUSTER_PORTS.items()}
+        # The defaults each process's own port overrides (Stack.env names these).
+        self.ports.update(rasa=self.ports["rasa 1"], hub=self.ports["hub 1"])
+        self.hub_urls = [f"http://127.0.0.1:{self.ports[name]}" for name in ("hub 1", "hub 2")]
+        self.hub_url = self.hub_urls[0]  # the agents' hub
+        self.rasa_urls = [f"http://127.0.0.1:{self.ports[name]}" for name in ("rasa 1", "rasa 2")]
+        self.postgres: Optional[Any] = None
+        self.redis: Optional[Any] = None
+        self.tracker_url = ""
+
+    def check_ports(self) -> None:
+        busy = [f"{name} {self.ports[name]}" for name in CLUSTER_PORTS if not port_free(self.ports[name])]
+        if busy:
+            raise SystemExit(f"error: port(s) already in use: {', '.join(busy)}. Stop what listens there "
+                             f"(`ss -ltnp | grep 71`) or pass another --port-base (7100-7199 block).")
+
+    def env(self) -> Dict[str, str]:
+        env = super().env()
+        assert self.redis is not None
+        env.update({
+            "BOT_ACTION_PORT": str(self.ports["action"]),
+            "BOT_RASA_URLS": ",".join(self.rasa_urls),
+            "BOT_RASA_TRACKER_STORE_URL": self.tracker_url,
+            "BOT_RASA_LOCK_STORE_URL": f"{self.redis.url}/1",
+            "BOT_HUB_REDIS_URL": f"{self.redis.url}/0",
+        })
+        return env
+
+    def _database(self) -> None:
+        import sqlalchemy as sa
+
+        from tests.private_services import PrivatePostgres, PrivateRedis
+
+        self.postgres = PrivatePostgres(self.ports["postgres"])
+        self.postgres.start()
+        self.redis = PrivateRedis(self.ports["redis"])
+        self.redis.start()
+        admin = sa.create_engine(self.postgres.url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                for name in ("bot", "rasa"):
+                    connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
+        base = self.postgres.url.rsplit("/", 1)[0]
+        self.db_url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/bot"
+        self.tracker_url = f"{base}/rasa"
+        for step in (["db", "upgrade"], ["db", "seed"]):
+            done = subprocess.run([PYTHON, "-m", "bot", *step], cwd=ROOT, env=self.env(), capture_output=True,
+                                  text=True, timeout=600)
+            if done.returncode != 0:
+                raise RuntimeError(f"`bot {' '.join(step)}` failed:\n{done.stdout}\n{done.stderr}")
+            print("  " + done.stdout.strip().replace("\n", "\n  "), flush=True)
+
+    async def start(self) -> None:
+        self.check_ports()
+        print(f"Scale-out stack: private PostgreSQL :{self.ports['postgres']} and Redis :{self.ports['redis']}, "
+              "hub database migrated and seeded:", flush=True)
+        self._database()
+        endpoints = self.run_dir / "cluster-endpoints.yml"  # its SQLite store is replaced by the settings' ones
+        endpoints.write_text(f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.run_dir / "unused.db"}"\n')
+        env = self.env()
+        actions = self._add("action server", [PYTHON, "-m", "bot.internal.action_server"],
+                            f"http://127.0.0.1:{self.ports['action']}/health", env)
+        starting = [actions]
+        for name, url in zip(("rasa 1", "rasa 2"), self.rasa_urls, strict=True):
+            starting.append(self._add(f"Rasa server {name[-1]}",
+                                      [PYTHON, "-m", "bot.internal.rasa_server", "--model", str(self.args.model),
+                                       "--endpoints", str(endpoints)],
+                                      f"{url}/status?token={self.rasa_token}",
+                                      {**env, "BOT_RASA_PORT": str(self.ports[name])}))
+        print("Starting the action server and two Rasa servers (a minute or two)...", flush=True)
+        for proc in starting:
+            proc.start()
+        for proc in starting:
+            await proc.wait_healthy(self.args.start_timeout)
+        print("Starting two hubs...", flush=True)
+        for name, url in zip(("hub 1", "hub 2"), self.hub_urls, strict=True):
+            hub = self._add(name, [PYTHON, "-m", "bot", "serve"], f"{url}/health",
+                            {**env, "BOT_HUB_PORT": str(self.ports[name])})
+            hub.start()
+            await hub.wait_healthy(120)
+
+    def stop(self) -> None:
+        super().stop()
+        for service in (self.redis, self.postgres):
+            if service is not None:
+                try:
+                    service.close()
+                except Exception as exc:  # keep stopping the other
+                    print(f"warning: stopping a private service: {exc!r}", file=sys.stderr)
+
+
 # --------------------------------------------------------------------------------------------
 # What a level measures
 # --------------------------------------------------------------------------------------------
@@ -455,6 +581,7 @@ class TurnResult:
     # What the hub said instead of an answer: "no answer" (Rasa said nothing), "outage" (kept for later).
     system: Optional[str] = None
     late: bool = False  # answered after the outage notice (fault runs)
+    message_id: Optional[str] = None  # hub: the client message id it was sent with
 
 
 @dataclass
@@ -474,6 +601,16 @@ class LevelStats:
     errors: Counter = field(default_factory=Counter)
     acked_ids: List[str] = field(default_factory=list)  # hub: client message ids acknowledged as stored
     empty: int = 0  # REST: replies with no message (the plain bot predicted only action_listen)
+    # hub, when a hub goes away: sends with no acknowledgement the first time (sent again with the same id),
+    # acknowledged on a later try, of which the hub had stored the first try (acknowledged as a duplicate)
+    unacked: int = 0
+    unacked_ids: List[str] = field(default_factory=list)
+    acked_on_retry: int = 0
+    stored_before_ack: int = 0
+    reconnects: int = 0
+    caught_up: int = 0  # messages heard only in a history (after reconnecting, or pushed by the hub)
+    histories_pushed: int = 0  # histories the hub sent unasked (after losing Redis)
+    matched_from_history: int = 0  # turns whose answer was heard live but matched to them from a history
 
     problems: List[str] = field(default_factory=list)
 
@@ -482,7 +619,7 @@ class LevelStats:
 
     def problem(self, customer: Any, what: str) -> None:
         """Kept for the run directory's problems.log: what the customer had heard."""
-        heard = getattr(customer, "heard", [])[-6:]
+        heard = getattr(customer, "heard", [])[-12:]
         self.problems.append(f"{self.path} x{self.customers} session {getattr(customer, 'session_id', '?')}: {what}; "
                              f"last heard: {heard}")
 
@@ -566,21 +703,44 @@ class HubTurn:
     held: bool = False
 
 
+ACK_TIMEOUT = 10.0  # what the widget gives an acknowledgement before it sends the message again
+RESEND_PAUSE = 2.0  # the widget waits 4 s; shorter here, so a retried message isn't counted late for nothing
+
+
+async def _close_client(client: socketio.AsyncClient) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.disconnect(), 5)
+
+
 class HubCustomer:
     """One widget conversation: a socket.io client speaking Rasa's socketio protocol.
 
     Which turn a reply belongs to: the hub emits `typing` (from the bot, active) when it starts
     sending a stored message to Rasa, then the replies; work for one conversation runs in order.
     So the n-th such `typing` starts the n-th message sent to the bot, and replies belong to the
-    turn whose `typing` came last, even when the customer already sent the next message.
+    turn whose `typing` came last, even when the customer already sent the next message. A `typing`
+    after which nothing was said before the next one was an attempt that failed (a kept message
+    retried while Rasa still fails: no second notice), so the next `typing` is for the same turn.
+
+    Like the widget (bot/hub/static/widget.js) when its hub goes away: it connects to a hub again
+    (the next one in `urls`, as a load balancer would send it) with the same session id, sends
+    the message whose acknowledgement never came again with the same client message id (the hub
+    stores it once), and asks for the history, whose messages it had not heard count as heard
+    then (a reply is matched to its turn by the customer messages before it).
     """
 
-    def __init__(self, url: str, stats: LevelStats) -> None:
-        self.url, self.stats = url, stats
-        self.client = socketio.AsyncClient(reconnection=False)
+    def __init__(self, urls: Sequence[str], stats: LevelStats, home: int = 0) -> None:
+        self.urls, self.stats = list(urls), stats
+        self.hub = home % len(self.urls)  # the hub this customer is on (index in urls)
+        self.client: Optional[socketio.AsyncClient] = None
+        self.dropped = asyncio.Event()  # the connection went away
         self.session_id: Optional[str] = None
         self.waiting: Deque[HubTurn] = deque()  # sent to the bot, its typing not seen yet
         self.current: Optional[HubTurn] = None
+        self._heard_since_typing = True  # something was said for the current turn since its typing
+        self.sent: List[Optional[HubTurn]] = []  # per stored customer message, in order (None: to a person)
+        self.seen: set = set()  # hub message ids heard
+        self._history: Optional[asyncio.Future] = None
         self.queued = asyncio.Event()  # the queue notice: people have the conversation
         self.queued_at = 0.0
         self.agent_said: List[Tuple[float, str]] = []
@@ -589,28 +749,197 @@ class HubCustomer:
         self.agent_event = asyncio.Event()
         self.handed_back = asyncio.Event()
         self.waiting_turn: Optional[HubTurn] = None
-        self.client.on("typing", self._typing)
-        self.client.on("bot_uttered", self._uttered)
+
+    # -- connection ---------------------------------------------------------------------------
+
+    async def _connect(self, index: int, timeout: float) -> None:
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed = asyncio.get_running_loop().create_future()
+        client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
+        client.on("typing", self._typing)
+        client.on("bot_uttered", self._uttered)
+        client.on("history", self._history_in)
+        client.on("disconnect", lambda *_: self._drop(client))
+        try:
+            await asyncio.wait_for(client.connect(self.urls[index], socketio_path="socket.io",
+                                                  transports=["websocket"]), timeout)
+            await client.emit("session_request", {"session_id": self.session_id})
+            self.session_id = await asyncio.wait_for(confirmed, timeout)
+        except BaseException:
+            await _close_client(client)
+            raise
+        self.client, self.hub = client, index
+        self.dropped.clear()
+
+    async def _connect_any(self, first: int, deadline: float) -> bool:
+        """Each hub in turn from `first`, round and round until one confirms the session or the deadline."""
+        while True:
+            for step in range(len(self.urls)):
+                remaining = deadline - now()
+                if remaining <= 0:
+                    return False
+                try:
+                    await self._connect((first + step) % len(self.urls), min(5.0, remaining))
+                    return True
+                except (socketio.exceptions.SocketIOError, asyncio.TimeoutError, OSError):
+                    continue
+            await asyncio.sleep(min(0.5, max(0.0, deadline - now())))
 
     async def open(self, timeout: float) -> None:
-        confirmed = asyncio.get_running_loop().create_future()
-        self.client.on("session_confirm", lambda sid: confirmed.done() or confirmed.set_result(sid))
-        await asyncio.wait_for(self.client.connect(self.url, socketio_path="socket.io", transports=["websocket"]),
-                               timeout)
-        await self.client.emit("session_request", {"session_id": None})
-        self.session_id = await asyncio.wait_for(confirmed, timeout)
+        if not await self._connect_any(self.hub, now() + timeout):
+            self.stats.error("connect: no hub answered")
+            raise Abandon
+
+    def _drop(self, client: socketio.AsyncClient) -> None:
+        if client is not self.client:
+            return
+        self.dropped.set()
+        # Its typing came but not its answer: the hub that picks the message up sends typing again.
+        if self.current is not None and not self.current.replied.is_set():
+            self.waiting.appendleft(self.current)
+            self.current = None
+
+    async def reconnect(self, deadline: float) -> None:
+        """To the next hub (then any) with the same session, then what was said meanwhile from the history."""
+        old, self.client = self.client, None
+        if old is not None:
+            await _close_client(old)
+        self.stats.reconnects += 1
+        if not await self._connect_any(self.hub + 1, deadline):
+            self.stats.error("reconnect failed")
+            raise Abandon
+        assert self.client is not None
+        self._history = asyncio.get_running_loop().create_future()
+        try:
+            await self.client.emit("history_request", {})
+            messages = await asyncio.wait_for(self._history, max(0.1, min(5.0, deadline - now())))
+        except (socketio.exceptions.SocketIOError, asyncio.TimeoutError):
+            self.stats.error("no history after reconnecting")
+            return
+        self._catch_up(messages)
+
+    def _history_in(self, data: Any) -> None:
+        messages = (data or {}).get("messages") or []
+        if self._history is not None and not self._history.done():
+            self._history.set_result(messages)
+        else:  # sent by the hub unasked (it lost Redis for a while): the widget shows it the same way
+            self.stats.histories_pushed += 1
+            self._catch_up(messages)
+
+    def _catch_up(self, messages: List[Dict[str, Any]]) -> None:
+        """What the hubs said while this customer was away, as if heard now."""
+        live = self.current  # the turn being answered live: replies still to come are its
+        live_index = next((i for i, t in enumerate(self.sent) if t is not None and t is live), -1)
+        index = latest = -1
+        for message in messages:
+            if message.get("from") == "customer":
+                index += 1
+                if index >= len(self.sent):
+                    break  # not acknowledged yet: what follows it comes live, or in a later history
+                continue
+            if message.get("id") in self.seen:
+                continue
+            if 0 <= index < len(self.sent):
+                turn = self.sent[index]
+                if turn is not None and turn in self.waiting:
+                    self.waiting.remove(turn)
+                self.current = turn
+                latest = index
+            self.stats.caught_up += 1
+            self.heard.append("(from a history:)")
+            self._uttered({"text": message.get("text"),
+                           "metadata": {"from": message.get("from"), "message_id": message.get("id")}})
+        if live is not None and live_index >= latest:
+            self.current = live  # an older message heard late does not make an older turn current again
+        self._answered_in(messages)
+
+    def _answered_in(self, messages: List[Dict[str, Any]]) -> None:
+        """Turns the history shows answered though no reply was matched to them live: answered now.
+
+        A kept message's answer is stored after the customer's later messages, and the hub answers a
+        conversation's messages in order, so each bot message in the history answers the earliest turn
+        before it still without an answer (a turn's second reply may so count for the next turn).
+        """
+        index = -1
+        for message in messages:
+            if message.get("from") == "customer":
+                index += 1
+                if index >= len(self.sent):
+                    return
+                continue
+            if message.get("from") != "bot":
+                continue
+            turn = next((t for t in self.sent[:index + 1]
+                         if t is not None and t.result.last is None and t.result.error is None and not t.held), None)
+            if turn is None:
+                continue
+            at = now()
+            turn.result.first = turn.result.first or at
+            turn.result.last = at
+            turn.result.late = turn.result.late or turn.result.system == "outage"
+            self.stats.matched_from_history += 1
+            if turn in self.waiting:
+                self.waiting.remove(turn)
+            turn.replied.set()
+
+    async def wait_for(self, event: asyncio.Event, deadline: float) -> bool:
+        """Until the event, reconnecting when the connection drops; False at the deadline."""
+        while not event.is_set():
+            remaining = deadline - now()
+            if remaining <= 0:
+                return False
+            if self.dropped.is_set() or self.client is None:
+                await self.reconnect(deadline)
+                continue
+            waiters = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.dropped.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+        return True
+
+    async def wait_for_kept(self, deadline: float) -> None:
+        """Until every message that got the outage notice is answered, or the deadline."""
+        def kept() -> bool:
+            return any(t is not None and t.result.system == "outage" and t.result.last is None
+                       and t.result.error is None for t in self.sent)
+
+        while kept() and now() < deadline:
+            if self.dropped.is_set() or self.client is None:
+                await self.reconnect(deadline)
+                continue
+            await asyncio.sleep(0.2)
+        if kept():
+            self.stats.problem(self, "a kept message (outage notice) not answered")
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.client.disconnect(), 5)
+        client, self.client = self.client, None
+        if client is not None:
+            await _close_client(client)
+
+    # -- what the hub says ----------------------------------------------------------------------
 
     def _typing(self, data: Any) -> None:
-        if isinstance(data, dict) and data.get("from") == "bot" and data.get("active") and self.waiting:
-            self.current = self.waiting.popleft()
+        if isinstance(data, dict) and data.get("from") == "bot" and data.get("active"):
+            self.heard.append(f"(typing, {len(self.waiting)} waiting)")
+            if self.current is not None and not self._heard_since_typing:
+                # The last attempt said nothing (a retry of a kept message failed again, no second
+                # notice): this typing is another attempt at the same message.
+                self.waiting.appendleft(self.current)
+                self.current = None
+            if self.waiting:
+                self.current = self.waiting.popleft()
+                self._heard_since_typing = False
 
     def _uttered(self, data: Any) -> None:
         at = now()
         meta = data.get("metadata") or {}
+        message_id = meta.get("message_id")
+        if message_id is not None:
+            if message_id in self.seen:  # heard live and in the history
+                return
+            self.seen.add(message_id)
         who, text = meta.get("from"), data.get("text") or ""
         self.heard.append(f"{who}: {text[:60]}")
         if who == "agent":
@@ -636,6 +965,7 @@ class HubCustomer:
         turn = self.current
         if turn is None:
             return
+        self._heard_since_typing = True
         result = turn.result
         if who == "system" and text == NO_ANSWER:
             result.system = result.system or "no answer"
@@ -656,73 +986,97 @@ class HubCustomer:
             result.last = at
         turn.replied.set()
 
+    # -- what the customer says -----------------------------------------------------------------
+
     async def say_to_bot(self, text: str, timeout: float) -> HubTurn:
         turn = HubTurn(TurnResult(sent=now()))
         self.stats.turns.append(turn.result)
         self.waiting.append(turn)
-        await self._send(text, turn, timeout)
+        deadline = turn.result.sent + timeout
+        await self._send(text, turn, deadline)
         self.waiting_turn = turn
         try:
-            await asyncio.wait_for(turn.replied.wait(), max(0.1, turn.result.sent + timeout - now()))
-        except asyncio.TimeoutError:
+            replied = await self.wait_for(turn.replied, deadline)
+        except Abandon:
+            turn.result.error = turn.result.error or "reconnect failed"
+            raise
+        finally:
+            self.waiting_turn = None
+        if not replied:
             turn.result.error = "timeout"
             self.stats.error("timeout")
             self.stats.problem(self, f"no reply to {text!r}")
-            raise Abandon from None
-        finally:
-            self.waiting_turn = None
+            raise Abandon
         if turn.held:
             self.stats.turns.remove(turn.result)
             self.stats.held += 1
         return turn
 
     async def say_to_person(self, text: str, timeout: float) -> None:
-        await self._send(text, None, timeout)
+        await self._send(text, None, now() + timeout)
         self.stats.held += 1
 
-    async def _send(self, text: str, turn: Optional[HubTurn], timeout: float) -> None:
+    async def _send(self, text: str, turn: Optional[HubTurn], deadline: float) -> None:
+        """Sent until acknowledged (as stored), with the same client message id each time, like the widget."""
         message_id = uuid.uuid4().hex
-        self.heard.append(f"customer: {text[:60]}")
-        try:
-            ack = await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
-                                                          "message_id": message_id}, timeout=timeout)
-        except (socketio.exceptions.SocketIOError, asyncio.TimeoutError) as exc:
-            kind = "no ack" if isinstance(exc, (socketio.exceptions.TimeoutError, asyncio.TimeoutError)) else "socket"
-            self._failed(turn, kind)
-            raise Abandon from exc
-        if not (isinstance(ack, dict) and ack.get("ok")):
-            self._failed(turn, f"refused: {ack.get('error') if isinstance(ack, dict) else ack}")
-            raise Abandon
-        self.stats.acked_ids.append(message_id)
-
-    def _failed(self, turn: Optional[HubTurn], kind: str) -> None:
-        self.stats.error(kind)
         if turn is not None:
-            turn.result.error = kind
+            turn.result.message_id = message_id
+        self.heard.append(f"customer: {text[:60]}")
+        attempts = 0
+        while True:
+            attempts += 1
+            if self.dropped.is_set() or self.client is None:
+                try:
+                    await self.reconnect(deadline)
+                except Abandon:
+                    self._failed(turn, None)
+                    raise
+            assert self.client is not None
+            try:
+                ack = await self.client.call("user_uttered", {"message": text, "session_id": self.session_id,
+                                                              "message_id": message_id},
+                                             timeout=max(0.1, min(ACK_TIMEOUT, deadline - now())))
+            except (socketio.exceptions.SocketIOError, asyncio.TimeoutError) as exc:
+                if attempts == 1:
+                    self.stats.unacked += 1
+                    self.stats.unacked_ids.append(message_id)
+                if now() >= deadline:
+                    no_ack = isinstance(exc, (socketio.exceptions.TimeoutError, asyncio.TimeoutError))
+                    self._failed(turn, "no ack" if no_ack else "socket")
+                    raise Abandon from exc
+                if not self.client.connected:
+                    self.dropped.set()
+                else:
+                    await asyncio.sleep(min(RESEND_PAUSE, max(0.0, deadline - now())))
+                continue
+            if not (isinstance(ack, dict) and ack.get("ok")):
+                self._failed(turn, f"refused: {ack.get('error') if isinstance(ack, dict) else ack}")
+                raise Abandon
+            if attempts > 1:
+                self.stats.acked_on_retry += 1
+                if ack.get("duplicate"):
+                    self.stats.stored_before_ack += 1
+            self.stats.acked_ids.append(message_id)
+            self.sent.append(turn)
+            return
+
+    def _failed(self, turn: Optional[HubTurn], kind: Optional[str]) -> None:
+        if kind is not None:
+            self.stats.error(kind)
+        if turn is not None:
+            turn.result.error = kind or "reconnect failed"
             if turn in self.waiting:
                 self.waiting.remove(turn)
 
 
-async def _wait(event: asyncio.Event, timeout: float) -> bool:
+async def hub_conversation(urls: Sequence[str], conv: load_scripts.Conversation, stats: LevelStats,
+                           args: argparse.Namespace, rng: random.Random, end: float, home: int = 0) -> None:
+    customer = HubCustomer(urls, stats, home)
     try:
-        await asyncio.wait_for(event.wait(), timeout)
-        return True
-    except asyncio.TimeoutError:
-        return False
-
-
-async def hub_conversation(url: str, conv: load_scripts.Conversation, stats: LevelStats,
-                           args: argparse.Namespace, rng: random.Random, end: float) -> None:
-    customer = HubCustomer(url, stats)
-    try:
-        try:
-            await customer.open(args.reply_timeout)
-        except (socketio.exceptions.SocketIOError, asyncio.TimeoutError, OSError) as exc:
-            stats.error(f"connect: {type(exc).__name__}")
-            raise Abandon from exc
+        await customer.open(args.reply_timeout)
         for turn in conv.turns:
             if now() >= end:
-                return
+                break
             if turn.handoff:
                 stats.handoffs_expected += 1
             sent = await customer.say_to_bot(turn.text, args.reply_timeout)
@@ -730,10 +1084,12 @@ async def hub_conversation(url: str, conv: load_scripts.Conversation, stats: Lev
             if turn.handoff and not customer.queued.is_set():
                 # The queue notice follows the bot's words in the same turn; give it a moment.
                 wait = max(2.0, 3 * ((sent.result.first or now()) - sent.result.sent))
-                if not await _wait(customer.queued, wait):
+                if not await customer.wait_for(customer.queued, now() + wait):
                     stats.handoffs_missed += 1
             if customer.queued.is_set():
                 await with_people(customer, conv, stats, args, rng)
+        # Told its message is kept and will be answered: it stays for the answer (within the reply timeout).
+        await customer.wait_for_kept(now() + args.reply_timeout)
     finally:
         await customer.close()
 
@@ -751,7 +1107,7 @@ async def with_people(customer: HubCustomer, conv: load_scripts.Conversation, st
             customer.agent_event.clear()
             if len(customer.agent_said) > first + index:
                 break
-            if not await _wait(customer.agent_event, args.agent_timeout):
+            if not await customer.wait_for(customer.agent_event, now() + args.agent_timeout):
                 stats.error("no agent")
                 stats.problem(customer, "no agent message")
                 raise Abandon
@@ -761,7 +1117,7 @@ async def with_people(customer: HubCustomer, conv: load_scripts.Conversation, st
             break
         await think(args, rng)
         await customer.say_to_person(line, args.reply_timeout)
-    if not await _wait(customer.handed_back, args.agent_timeout):
+    if not await customer.wait_for(customer.handed_back, now() + args.agent_timeout):
         stats.error("no hand-back")
         stats.problem(customer, "no hand-back")
         raise Abandon
@@ -904,7 +1260,7 @@ async def run_level(path: str, n: int, stack: Stack, args: argparse.Namespace, s
                 if path == "plain":
                     await rest_conversation(stack.plain_url, http, conv, stats, args, rng, end)
                 else:
-                    await hub_conversation(stack.hub_url, conv, stats, args, rng, end)
+                    await hub_conversation(stack.hub_urls, conv, stats, args, rng, end, home=index)
             except Abandon:
                 await asyncio.sleep(0.5)
 
@@ -927,7 +1283,7 @@ async def run_level(path: str, n: int, stack: Stack, args: argparse.Namespace, s
     return stats
 
 
-async def warm_up(path: str, stack: Stack, args: argparse.Namespace) -> None:
+async def warm_up(path: str, stack: Stack, args: argparse.Namespace, hub: int = 0) -> None:
     conv = load_scripts.Conversation("warm-up", [load_scripts.Turn(t) for t in load_scripts.warm_up_lines()])
     stats = LevelStats(path, 1, 0)
     rng = random.Random(0)
@@ -936,7 +1292,7 @@ async def warm_up(path: str, stack: Stack, args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as http:
             await rest_conversation(stack.plain_url, http, conv, stats, quiet, rng, now() + 300)
     else:
-        await hub_conversation(stack.hub_url, conv, stats, quiet, rng, now() + 300)
+        await hub_conversation(stack.hub_urls, conv, stats, quiet, rng, now() + 300, home=hub)
     if stats.errors:
         raise RuntimeError(f"warm-up against {path} failed: {dict(stats.errors)}")
 
@@ -1223,53 +1579,168 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Faults: kill -9 the action server or the Rasa server during a 16-customer run
+# Faults: kill -9 the action server or the Rasa server during a 16-customer run (the levels' stack);
+# on the scale-out stack, kill -9 a hub or restart PostgreSQL or Redis
 # --------------------------------------------------------------------------------------------
 
 FAULT_TARGETS = {"actions": "action server", "rasa": "Rasa server"}
+CLUSTER_FAULTS = {"hub": "hub 2", "postgres": "PostgreSQL", "redis": "Redis"}
+UNFINISHED = ("received", "waiting_for_bot")  # a customer message neither answered nor held for the agents
+STATUS_WORDS = {"bot": "with the bot", "pending": "in the agents' queue", "assigned": "with an agent",
+                "resolved": "resolved"}
 
 
-async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, target: str) -> List[str]:
+def delivery_states(db_url: str, ids: List[str]) -> Dict[str, Tuple[str, str]]:
+    """Client message id -> (its delivery state, its conversation's status), for stored customer messages."""
+    import sqlalchemy as sa
+
+    from bot.config import sync_database_url
+
+    engine = sa.create_engine(sync_database_url(db_url))
+    states: Dict[str, Tuple[str, str]] = {}
+    try:
+        with engine.connect() as connection:
+            for start in range(0, len(ids), 500):
+                query = sa.text(
+                    "SELECT m.client_message_id, m.delivery, c.status FROM messages m JOIN conversations c "
+                    "ON c.id = m.conversation_id WHERE m.sender = 'customer' AND m.client_message_id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True))
+                for client_id, delivery, status in connection.execute(query, {"ids": ids[start:start + 500]}):
+                    states[client_id] = (delivery, status)
+    finally:
+        engine.dispose()
+    return states
+
+
+async def settled_states(db_url: str, ids: List[str], timeout: float) -> Tuple[Dict[str, Tuple[str, str]], float]:
+    """The acknowledged messages' states once none is unfinished (or at the timeout), and how long that took."""
+    started = now()
+    while True:
+        states = await asyncio.to_thread(delivery_states, db_url, ids)
+        if not any(delivery in UNFINISHED for delivery, _ in states.values()) or now() - started >= timeout:
+            return states, now() - started
+        await asyncio.sleep(2)
+
+
+async def _break(stack: Stack, args: argparse.Namespace, name: str, marks: Dict[str, float]) -> None:
+    """The fault: down (kill -9, or a stop), `--fault-down-seconds`, up again (healthy, or accepting)."""
+    marks["broken"] = now()
+    if name in FAULT_TARGETS or name == "hub":
+        target = FAULT_TARGETS.get(name) or CLUSTER_FAULTS[name]
+        stack.procs[target].kill9()
+        await asyncio.sleep(args.fault_down_seconds)
+        await stack.restart(target, args.start_timeout)
+    else:
+        assert isinstance(stack, ClusterStack) and stack.postgres is not None and stack.redis is not None
+        service = stack.postgres if name == "postgres" else stack.redis
+        await asyncio.to_thread(service.stop)
+        await asyncio.sleep(args.fault_down_seconds)
+        await asyncio.to_thread(service.start)
+    marks["back"] = now()
+
+
+def _what_broke(stack: Stack, name: str, at: float, args: argparse.Namespace, down: float) -> str:
+    after = f"{args.fault_down_seconds:.0f} s later"
+    if name in FAULT_TARGETS:
+        return (f"kill -9 of the {FAULT_TARGETS[name]} at {at:.0f} s, restarted {after}, healthy again "
+                f"{down:.1f} s after the kill")
+    shape = "two hubs (8 customers on each at first, the agents on hub 1), two Rasa servers, one action server"
+    if name == "hub":
+        return (f"{shape}; kill -9 of hub 2 at {at:.0f} s, its customers reconnect to hub 1; hub 2 restarted "
+                f"{after}, healthy again {down:.1f} s after the kill")
+    how = "pg_ctl stop -m fast" if name == "postgres" else "SIGTERM, in memory only: everything in it lost"
+    return (f"{shape}; the private {CLUSTER_FAULTS[name]} stopped ({how}) at {at:.0f} s, started {after}, "
+            f"up again {down:.1f} s after the stop")
+
+
+def _no_reply_kinds(turns: List[TurnResult], states: Dict[str, Tuple[str, str]]) -> str:
+    kinds: Counter = Counter()
+    for turn in turns:
+        state = states.get(turn.message_id or "")
+        if state is None:
+            kinds["never stored (no acknowledgement)"] += 1
+        else:
+            delivery, status = state
+            notice = ", after the outage notice" if turn.system == "outage" else ""
+            heard = " (its answer stored, never heard)" if delivery == "answered" else ""
+            kinds[f"stored as {delivery}{heard}, conversation {STATUS_WORDS.get(status, status)}{notice}"] += 1
+    return ", ".join(f"{count} {kind}" for kind, count in kinds.most_common()) or "none"
+
+
+async def faults(stack: Stack, args: argparse.Namespace, desk: AgentDesk, name: str) -> List[str]:
     seconds = max(args.seconds, 30.0)
     marks: Dict[str, float] = {}
 
-    async def kill_and_restart(started: float) -> None:
+    async def fault(started: float) -> None:
         await asyncio.sleep(seconds / 3)
-        marks["killed"] = now()
-        stack.procs[target].kill9()
-        await asyncio.sleep(args.fault_down_seconds)
-        marks["restarting"] = now()
-        await stack.restart(target, args.start_timeout)
-        marks["back"] = now()
+        await _break(stack, args, name, marks)
 
     agents_before = Counter(desk.counts)
-    stats = await run_level("hub", 16, stack, args, seed=77, seconds=seconds, during=kill_and_restart)
+    stats = await run_level("hub", 16, stack, args, seed=77, seconds=seconds, during=fault)
     await desk.settle(args.agent_timeout * 3)
-    write_problems(stack, [stats], f"faults: {target}")
+    write_problems(stack, [stats], f"faults: {name}")
     ok = [t for t in stats.turns if t.error is None and t.last is not None and t.system is None]
-    p50 = percentile([(t.last - t.sent) for t in ok if t.sent < marks.get("killed", 1e18)], 50)
+    p50 = percentile([(t.last - t.sent) for t in ok if t.sent < marks.get("broken", 1e18)], 50)
     late_limit = max(5 * p50, 2.0) if p50 == p50 else 2.0
     late = [t for t in ok if t.late or (t.last - t.sent) > late_limit]
     no_answer = [t for t in stats.turns if t.system == "no answer"]
     outage = [t for t in stats.turns if t.system == "outage"]
-    unanswered = [t for t in stats.turns if t.error is not None or t.last is None]
+    # Rasa silent twice in a row: a person takes over, the turn's only reply is the queue notice.
+    to_person = [t for t in stats.turns if t.error is None and t.last is None and t.first is not None
+                 and t.system is None]
+    unanswered = [t for t in stats.turns if (t.error is not None or t.last is None) and t not in to_person]
     found, acked = stored_check(stack.db_url, stats.acked_ids)
-    down = marks.get("back", now()) - marks.get("killed", now())
+    states, waited = await settled_states(stack.db_url, stats.acked_ids, args.settle_seconds)
+    deliveries = Counter(delivery for delivery, _ in states.values())
+    unfinished = sum(deliveries[d] for d in UNFINISHED)
+    down = marks.get("back", now()) - marks.get("broken", now())
     lines = [
-        f"Faults (16 customers, {seconds:.0f} s; kill -9 of the {target} at {seconds / 3:.0f} s, restarted "
-        f"{args.fault_down_seconds:.0f} s later, healthy again {down:.1f} s after the kill):",
+        f"Faults: {name} (16 customers, {seconds:.0f} s; {_what_broke(stack, name, seconds / 3, args, down)}):",
         f"  bot messages sent {len(stats.turns)}: answered {len(ok) - len(late)} on time, {len(late)} late "
         f"(> {late_limit:.1f} s or after an outage notice), {len(no_answer)} got the hub's \"couldn't answer\" "
         f"(Rasa said nothing: the action call failed), {len(outage)} got the outage notice (kept, answered later), "
+        f"{len(to_person)} got only the queue notice (handed to a person), "
         f"{len(unanswered)} failed (no reply in {args.reply_timeout:.0f} s or refused)",
+        f"  no reply: {_no_reply_kinds(unanswered, states)}",
         f"  escalated: {stats.handoffs} conversations went to a person ({stats.handoffs_expected} handoff turns "
         f"in the scripts, {stats.handoffs_missed} of them without a handoff), {stats.handed_back} handed back",
+        f"  sends not acknowledged the first time: {stats.unacked} (sent again with the same client message id: "
+        f"{stats.acked_on_retry} acknowledged then, {stats.stored_before_ack} of them already stored by the first "
+        f"try); {stats.reconnects} reconnects, {stats.histories_pushed} histories sent by a hub unasked, "
+        f"{stats.caught_up} messages heard only in a history, {stats.matched_from_history} answers matched to "
+        "their turn by one",
         f"  stored: {found} of the {acked} customer messages the hub acknowledged are in the messages table"
         + ("" if found == acked else "  <-- MISSING MESSAGES"),
+        f"  their delivery {waited:.0f} s after the run: "
+        + (", ".join(f"{d} {n}" for d, n in deliveries.most_common()) or "none")
+        + ("" if not unfinished else f"  <-- {unfinished} NEITHER ANSWERED NOR WITH THE AGENTS"),
         "  errors: " + (", ".join(f"{k} {v}" for k, v in stats.errors.most_common()) or "none"),
         f"  agents: {dict(desk.counts - agents_before)}",
     ]
     return lines
+
+
+async def scale_out_faults(names: List[str], run_dir: Path, args: argparse.Namespace,
+                           stacks: List[Stack], own: List[float]) -> None:
+    """The faults that need two hubs, a PostgreSQL and a Redis of their own, on a stack started for them."""
+    cluster = ClusterStack(args, run_dir)
+    stacks.append(cluster)
+    await cluster.start()
+    sampler = asyncio.ensure_future(sample_memory(cluster, own))
+    desk = AgentDesk(cluster.hub_url, args.agent_timeout)
+    try:
+        await desk.start()
+        print("Warming up the scale-out stack (not timed)...", flush=True)
+        for hub in (0, 1, 0, 1):  # conversations on both hubs, and (by their ids) both Rasa servers
+            await warm_up("hub", cluster, args, hub)
+        for name in names:
+            print(flush=True)
+            print("\n".join(await faults(cluster, args, desk, name)), flush=True)
+        print()
+        print(memory_table(cluster, own[0]))
+    finally:
+        sampler.cancel()
+        await desk.stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1306,6 +1777,11 @@ async def main_async(args: argparse.Namespace) -> int:
     run_dir = BENCH_VAR / "runs" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     stack = Stack(args, run_dir, plain)
     stack.check_ports()
+    names = [n for n in args.faults.split(",") if n] if args.faults else []
+    scale_out = [n for n in names if n in CLUSTER_FAULTS]
+    if scale_out:
+        ClusterStack(args, run_dir).check_ports()
+    stacks: List[Stack] = [stack]
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"Run directory (logs, scratch database): {run_dir}", flush=True)
     desk: Optional[AgentDesk] = None
@@ -1352,9 +1828,18 @@ async def main_async(args: argparse.Namespace) -> int:
         if args.profile:
             print()
             print("\n".join(await profile(stack, args)))
-        for name in [n for n in args.faults.split(",") if n] if args.faults else []:
+        for name in [n for n in names if n in FAULT_TARGETS]:
             print()
-            print("\n".join(await faults(stack, args, desk, FAULT_TARGETS[name])))
+            print("\n".join(await faults(stack, args, desk, name)), flush=True)
+        if scale_out:
+            # Its own servers: the levels' stack stops first (two cores, and the memory of a Rasa server).
+            sampler.cancel()
+            sampler = None
+            await desk.stop()
+            desk = None
+            stack.stop()
+            print()
+            await scale_out_faults(scale_out, run_dir, args, stacks, own)
         return 0
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -1364,7 +1849,8 @@ async def main_async(args: argparse.Namespace) -> int:
             sampler.cancel()
         if desk:
             await desk.stop()
-        stack.stop()
+        for each in stacks:
+            each.stop()
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -1387,9 +1873,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                                                "during a 1-customer run")
     parser.add_argument("--profile-seconds", type=float, default=30.0)
     parser.add_argument("--faults", nargs="?", const="actions", default="",
-                        help="kill -9 during a 16-customer run and restart, one run each: actions, rasa "
-                             "(comma-separated; alone: actions)")
-    parser.add_argument("--fault-down-seconds", type=float, default=5.0)
+                        help="one 16-customer run each, comma-separated (alone: actions): kill -9 and restart "
+                             "of the action server (actions) or the Rasa server (rasa); on a scale-out stack "
+                             "started for them (two hubs, two Rasa servers, a private PostgreSQL and Redis), "
+                             "kill -9 and restart of a hub (hub), a restart of PostgreSQL (postgres) or Redis "
+                             "(redis)")
+    parser.add_argument("--fault-down-seconds", type=float, default=5.0,
+                        help="how long the killed or stopped part stays down (5)")
+    parser.add_argument("--settle-seconds", type=float, default=60.0,
+                        help="after a fault run, wait at most this long for every acknowledged customer "
+                             "message to be answered or with the agents (60)")
     parser.add_argument("--rasa-retry-seconds", type=float, default=5.0,
                         help="BOT_RASA_RETRY_SECONDS for the hub (the product's default, 5)")
     parser.add_argument("--start-timeout", type=float, default=300.0, help="seconds for a server to come up (300)")
@@ -1401,10 +1894,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error("--customers takes numbers separated by commas, like 1,16,64")
     if not args.customers or min(args.customers) < 1 or max(args.customers) > 500:
         parser.error("--customers: between 1 and 500 each")
-    unknown = set(n for n in args.faults.split(",") if n) - set(FAULT_TARGETS)
+    unknown = set(n for n in args.faults.split(",") if n) - set(FAULT_TARGETS) - set(CLUSTER_FAULTS)
     if unknown:
-        parser.error(f"--faults: {', '.join(sorted(unknown))}? choose from {', '.join(FAULT_TARGETS)}")
-    if not (args.port_base >= 7100 and args.port_base + max(PORTS.values()) <= 7199):
+        parser.error(f"--faults: {', '.join(sorted(unknown))}? choose from "
+                     f"{', '.join([*FAULT_TARGETS, *CLUSTER_FAULTS])}")
+    if not (args.port_base >= 7100 and args.port_base + max([*PORTS.values(), *CLUSTER_PORTS.values()]) <= 7199):
         parser.error("--port-base: the ports must stay within 7100-7199")
     if not 1 <= args.seconds <= 600:
         parser.error("--seconds: between 1 and 600")

@@ -28,6 +28,17 @@ async def orphaned_customer_messages(session: AsyncSession, live_hubs: Sequence[
     return [(row[0], row[1]) for row in result.all()]
 
 
+async def unanswered_messages_of(session: AsyncSession, hub: int) -> List[Tuple[int, str, str, str]]:
+    """Customer messages this hub process claimed and has not answered yet: (id, conversation status,
+    channel, session key)."""
+    result = await session.execute(
+        select(Message.id, Conversation.status, Conversation.channel, Conversation.session_key)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.delivery == "received", Message.sender == "customer", Message.claimed_by == hub)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in result.all()]
+
+
 async def hubs_with_unanswered_messages(session: AsyncSession) -> Set[int]:
     """The hub processes that hold customer messages stored but not yet answered."""
     result = await session.execute(

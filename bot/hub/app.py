@@ -24,6 +24,7 @@ from bot.hub.auth import LoginThrottle
 from bot.hub.console_api import DESK, ROUTER, THROTTLE
 from bot.hub.console_socket import ConsoleSocket
 from bot.hub.delivery import SocketDelivery
+from bot.hub.fan_out import RedisFanOut
 from bot.hub.outage import OutageRecovery
 from bot.hub.queue_watch import QueueWatch
 from bot.hub.rasa_client import Rasa
@@ -96,7 +97,15 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[Rasa] = None) -> web.Application:
-    manager = socketio.AsyncRedisManager(settings.hub.redis_url) if settings.hub.redis_url else None
+    widget: Optional[WidgetChannel] = None
+
+    async def catch_up() -> None:  # Redis was away: what this hub's sockets missed
+        if widget is not None:
+            await widget.resend_histories()
+        async with session_scope(router.db_url) as session:
+            await router.broadcast_queue(session)
+
+    manager = RedisFanOut(settings.hub.redis_url, catch_up) if settings.hub.redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins="*",
@@ -118,7 +127,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
         email_channel = EmailChannel(settings, router, utcnow)
     if email_channel is not None:
         delivery.on_email = email_channel.outbound.loop.wake.set
-    WidgetChannel(sio, router)
+    widget = WidgetChannel(sio, router)
     ConsoleSocket(sio, desk)
 
     app = web.Application(

@@ -43,6 +43,11 @@ class SerialExecutor:
         """True while work for this key is queued or running."""
         return key in self._tails
 
+    def idle(self, key: str) -> bool:
+        """Nothing for this key is queued, running, or being stored (its lock is free)."""
+        lock = self._locks.get(key)
+        return key not in self._tails and not (lock is not None and lock.locked())
+
     @property
     def busy_anywhere(self) -> bool:
         return bool(self._tails)

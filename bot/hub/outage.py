@@ -1,7 +1,8 @@
 """While Rasa is unreachable: kept messages are answered when it is back, or
 handed to a person after ``rasa_outage_handoff_seconds``. Messages stored but never
 answered by a hub process that is gone (a restart, a crash, kill -9 of one of several
-hubs) are picked up by the next pass of any live one. A kept message is claimed before it is
+hubs) are picked up by the next pass of any live one; those of this process whose turn
+failed (a database restart mid-turn) by its own next pass. A kept message is claimed before it is
 retried, so only one hub process retries it. Work goes through the router's
 per-conversation order, so a retried message never overtakes a newer one."""
 
@@ -86,8 +87,9 @@ class OutageRecovery:
             await self.router.escalate(session, conversation, BOT_UNAVAILABLE, None, summary, self.router.clock())
 
     async def recover(self) -> None:
-        """Messages stored but not answered by a hub process that is gone are kept for the retry
-        loop (or held for the agents, when people have the conversation now)."""
+        """Messages stored but not answered by a hub process that is gone, or by this one when their
+        turn failed, are kept for the retry loop (or held for the agents, when people have the
+        conversation now)."""
         await self.router.instance.keep_alive()
         async with session_scope(self.router.db_url) as session:
             live = set(await self.router.instance.live_ids(session))
@@ -96,12 +98,22 @@ class OutageRecovery:
             self._missing_since = {hub: self._missing_since.get(hub, now) for hub in missing}
             recent = {hub for hub, since in self._missing_since.items() if now - since < self.gone_after_seconds}
             rows = await claims.orphaned_customer_messages(session, sorted(live | recent))
+            # This process's own messages whose turn failed (the database went away mid-turn, say): nothing
+            # routes them again while it lives. Those of conversations with work queued here wait their turn.
+            rows += [
+                (mid, status)
+                for mid, status, channel, key in await claims.unanswered_messages_of(session, self.router.instance.id)
+                if self.router.order.idle(conversation_key(channel, key))
+            ]
             to_bot = [mid for mid, status in rows if status == "bot"]
             to_people = [mid for mid, status in rows if status != "bot"]
             await claims.release_orphans(session, to_bot, "waiting_for_bot")
             await claims.release_orphans(session, to_people, "held_for_agent")
         if rows:
-            logger.info("picked up %d messages stored but not answered by a hub process that is gone", len(rows))
+            logger.info(
+                "picked up %d messages stored but not answered (their hub process gone, or their turn failed)",
+                len(rows),
+            )
 
     def start(self) -> None:
         self._loop.start()

@@ -183,6 +183,10 @@ class Router:
                 # Rasa is unreachable for this conversation already: keep the order.
                 await store.set_delivery(session, [message.id], "waiting_for_bot")
                 return
+            if message.delivery != "received":
+                # Stored while people still had the conversation (a hand-back being committed): for the
+                # bot now, so a turn that fails leaves it for the retry pass, not held for nobody.
+                await store.set_delivery(session, [message.id], "received")
         await self.forward(conversation_id, message_id)
 
     async def _hold_for_agents(self, session, conversation: Conversation, message: Message) -> None:

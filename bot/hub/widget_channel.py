@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import socketio
 
@@ -170,7 +170,19 @@ class WidgetChannel:
                 namespace=NAMESPACE,
             )
             return
+        await self.sio.emit("history", {"messages": await self._history(session_id)}, to=sid, namespace=NAMESPACE)
+
+    async def _history(self, session_id: str) -> List[Dict[str, Any]]:
         async with session_scope(self.router.db_url) as session:
             kept = await store.session_messages(session, "web", session_id, limit=self.limits.history_limit)
-            messages = await message_views.message_views(session, kept)
-        await self.sio.emit("history", {"messages": messages}, to=sid, namespace=NAMESPACE)
+            return await message_views.message_views(session, kept)
+
+    async def resend_histories(self) -> None:
+        """Each widget session with a socket on this process gets its history again, as after a
+        reconnection (the widget shows it in place of what it had): what it missed live is in it."""
+        rooms = [
+            r for r in self.sio.manager.rooms.get(NAMESPACE, {}) if isinstance(r, str) and r.startswith("session:")
+        ]
+        for name in rooms:
+            messages = await self._history(name.split(":", 1)[1])
+            await self.sio.emit("history", {"messages": messages}, room=name, namespace=NAMESPACE, ignore_queue=True)

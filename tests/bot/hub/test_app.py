@@ -14,7 +14,7 @@ from bot.config import get_settings
 from bot.conversations.models import AgentSession
 from bot.db import session_scope
 from bot.hub.app import OPENAPI_DOC
-from tests.bot.hub.conftest import PASSWORD, start_hub
+from tests.bot.hub.conftest import PASSWORD, free_port, start_hub
 from tests.bot.hub.fakes import handoff_reply
 from tests.hub_clients import console_socket, eventually
 
@@ -324,3 +324,41 @@ async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, mo
         await first.runner.cleanup()
         await second.runner.cleanup()
         running_hub.runner = first.runner
+
+
+@pytest.mark.redis
+async def test_after_redis_comes_back_each_widget_gets_the_history_it_missed(running_hub, monkeypatch):
+    """Redis keeps nothing: an agent's message sent on another hub while Redis is away (or before the
+    customer's hub listens again) never reaches the customer live. Once its hub listens again, it
+    sends each of its widgets the history, as after a reconnection."""
+    from tests.conftest import use_settings
+    from tests.private_services import PrivateRedis
+
+    await running_hub.runner.cleanup()
+    redis = PrivateRedis(free_port())  # its own: the test stops it
+    redis.start()
+    use_settings(monkeypatch, database_url=running_hub.router.db_url, hub_redis_url=f"{redis.url}/0")
+    running_hub.rasa.reply = lambda text: handoff_reply("asked_for_person", 2)
+    first, second = await start_hub(running_hub.rasa), await start_hub(running_hub.rasa)
+    try:
+        customer = await first.customer()
+        await customer.say("I want a person")
+        await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
+        agent = await second.login()
+        async with agent.get("/api/queue") as response:
+            cid = (await response.json())["queue"][0]["conversation_id"]
+        async with agent.post(f"/api/conversations/{cid}/take") as response:
+            assert response.status == 200
+        redis.stop()
+        async with agent.post(f"/api/conversations/{cid}/messages", json={"text": "While Redis is away"}) as response:
+            assert response.status == 201
+        redis.start()
+        await eventually(lambda: customer.history and "While Redis is away" in [m["text"] for m in customer.history], 30)
+        assert "While Redis is away" not in customer.texts()  # not live: from the history
+        await customer.close()
+        await agent.close()
+    finally:
+        await first.runner.cleanup()
+        await second.runner.cleanup()
+        running_hub.runner = first.runner
+        redis.close()

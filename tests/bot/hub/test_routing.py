@@ -423,3 +423,78 @@ async def test_a_missing_hub_counts_as_gone_only_after_a_grace_period(hub, monke
     await hub.recovery.recover()
     _, messages, _ = await conversation_state(cid)
     assert messages[0].delivery == "waiting_for_bot"
+
+
+async def test_a_message_whose_routing_failed_in_a_live_hub_is_answered_by_its_next_pass(hub, monkeypatch):
+    # PostgreSQL restarted while the hub stored Rasa's replies: the turn failed, the message stayed
+    # "received", claimed by this hub, which lives on (so it is no gone hub's orphan).
+    router, rasa, delivery, *_ = hub
+    real_say = router.say
+    failed = []
+
+    async def say_once_failing(session, conversation, sender, text, now, **kwargs):
+        if sender == "bot" and not failed:
+            failed.append(text)
+            raise ConnectionError("terminating connection due to administrator command")
+        return await real_say(session, conversation, sender, text, now, **kwargs)
+
+    monkeypatch.setattr(router, "say", say_once_failing)
+    accepted = await say(router, "what do I owe")
+    _, messages, _ = await conversation_state(accepted.conversation_id)
+    assert [(m.text, m.delivery) for m in messages] == [("what do I owe", "received")]
+    assert failed == ["bot: what do I owe"]
+
+    await hub.recovery.retry_waiting()  # the next pass of the retry loop
+    await router.drain()
+    _, messages, _ = await conversation_state(accepted.conversation_id)
+    assert [(m.text, m.delivery) for m in messages] == [("what do I owe", "answered"), ("bot: what do I owe", "sent")]
+    # Rasa had taken the message: its replies are read back from the tracker, not asked for again.
+    assert [t for _, t, _ in rasa.received] == ["what do I owe"]
+    assert delivery.texts("bot") == ["bot: what do I owe"]
+
+
+async def test_a_message_still_being_routed_is_left_to_its_turn(hub):
+    # Stored by this hub and not answered yet, but its conversation's work is queued: not picked up.
+    router, rasa, *_ = hub
+    gate = asyncio.Event()
+    real_send = rasa.send
+
+    async def slow_send(sender_id, text, metadata):
+        await gate.wait()
+        return await real_send(sender_id, text, metadata)
+
+    rasa.send = slow_send
+    accepted = await router.customer_message("web", "s-slow", "hello there", None)
+    await asyncio.sleep(0.05)
+    await hub.recovery.recover()
+    _, messages, _ = await conversation_state(accepted.conversation_id)
+    assert messages[0].delivery == "received"
+    gate.set()
+    await router.drain()
+    _, messages, _ = await conversation_state(accepted.conversation_id)
+    assert [m.delivery for m in messages] == ["answered", "sent"]
+    assert [t for _, t, _ in rasa.received] == ["hello there"]
+
+
+async def test_a_message_stored_during_a_hand_back_and_then_forwarded_is_recovered_if_its_turn_fails(hub, monkeypatch):
+    # Stored as held for the agents while the hand-back was being committed, routed to the bot once it
+    # was: if its turn fails (the hub killed, the database gone), the next pass still answers it.
+    router, rasa, delivery, *_ = hub
+    async with session_scope() as session:
+        conversation = await store.create_conversation(session, "web", "s-handback-race", START)
+        message, _ = await store.add_message(
+            session, conversation, "customer", "what do I owe", "held_for_agent", START, claimed_by=router.instance.id
+        )
+        ids, cid = (conversation.id, message.id), conversation.public_id
+
+    async def dies(*args, **kwargs):
+        raise ConnectionError("the hub died mid-turn")
+
+    monkeypatch.setattr(router.bot, "forward", dies)
+    with pytest.raises(ConnectionError):
+        await router._route(*ids)
+    monkeypatch.undo()
+    await hub.recovery.retry_waiting()
+    await router.drain()
+    _, messages, _ = await conversation_state(cid)
+    assert [(m.text, m.delivery) for m in messages] == [("what do I owe", "answered"), ("bot: what do I owe", "sent")]
