@@ -68,6 +68,13 @@ async def existing_conversation(session: AsyncSession, conversation_id: int) -> 
     return conversation
 
 
+async def existing_message(session: AsyncSession, message_id: int) -> Message:
+    """The message of an id read from the store: it exists, since messages are never deleted either."""
+    message = await session.get(Message, message_id)
+    assert message is not None, f"message {message_id} is gone"
+    return message
+
+
 async def change_status(
     session: AsyncSession,
     conversation: Conversation,

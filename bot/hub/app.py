@@ -98,12 +98,13 @@ async def openapi(request: web.Request) -> web.Response:
 
 def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[Rasa] = None) -> web.Application:
     widget: Optional[WidgetChannel] = None
+    console: Optional[ConsoleSocket] = None
 
     async def catch_up() -> None:  # Redis was away: what this hub's sockets missed
         if widget is not None:
             await widget.resend_histories()
-        async with session_scope(router.db_url) as session:
-            await router.broadcast_queue(session)
+        if console is not None:
+            await console.resync()
 
     manager = RedisFanOut(settings.hub.redis_url, catch_up) if settings.hub.redis_url else None
     sio = socketio.AsyncServer(
@@ -128,7 +129,7 @@ def build_app(settings: Settings, db_url: Optional[str] = None, rasa: Optional[R
     if email_channel is not None:
         delivery.on_email = email_channel.outbound.loop.wake.set
     widget = WidgetChannel(sio, router)
-    ConsoleSocket(sio, desk)
+    console = ConsoleSocket(sio, desk)
 
     app = web.Application(
         client_max_size=settings.hub.max_body_bytes,

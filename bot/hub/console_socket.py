@@ -35,6 +35,12 @@ class ConsoleSocket:
         await self.sio.save_session(sid, {"token": token}, namespace=NAMESPACE)
         await self.sio.enter_room(sid, AGENTS_ROOM, namespace=NAMESPACE)
 
+    async def resync(self) -> None:
+        """Tells this process's consoles to load everything again, as after a reconnection: what was
+        published while Redis was away (another hub's messages, queue and status changes) never
+        reached them live."""
+        await self.sio.emit("resync", {}, room=AGENTS_ROOM, namespace=NAMESPACE, ignore_queue=True)
+
     async def typing(self, sid: str, data: Any = None) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("conversation_id"), str):
             return

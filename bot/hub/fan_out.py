@@ -4,7 +4,7 @@ Redis pub/sub keeps nothing: what one hub publishes while Redis is away, or befo
 listener has subscribed again (python-socketio retries after 1, 2, 4 ... up to 60 s), never reaches
 that other hub's sockets, though it is stored. So a hub whose connection to Redis was made again
 calls ``on_reconnect`` shortly after (once its listener is subscribed), and the hub sends its own
-widgets their history and its consoles the queue (bot.hub.app).
+widgets their history and tells its consoles to load everything again (bot.hub.app).
 """
 
 from __future__ import annotations

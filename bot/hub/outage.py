@@ -12,10 +12,10 @@ import datetime as dt
 import functools
 import logging
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot import handoff_reasons
-from bot.conversations import claims, store
+from bot.conversations import claims, message_views, store
 from bot.conversations.intake import conversation_key
 from bot.conversations.models import Message
 from bot.db import session_scope
@@ -109,11 +109,20 @@ class OutageRecovery:
             to_people = [mid for mid, status in rows if status != "bot"]
             await claims.release_orphans(session, to_bot, "waiting_for_bot")
             await claims.release_orphans(session, to_people, "held_for_agent")
+            held = [await self._announcement(session, mid) for mid in to_people]
+        for conversation_id, view in held:  # the agents now have them: their consoles show them live
+            await self.router.delivery.to_agents("message", {"conversation_id": conversation_id, "message": view})
         if rows:
             logger.info(
                 "picked up %d messages stored but not answered (their hub process gone, or their turn failed)",
                 len(rows),
             )
+
+    @staticmethod
+    async def _announcement(session, message_id: int) -> Tuple[str, Dict[str, Any]]:
+        message = await store.existing_message(session, message_id)
+        conversation = await store.existing_conversation(session, message.conversation_id)
+        return conversation.public_id, message_views.message_view(message)
 
     def start(self) -> None:
         self._loop.start()

@@ -165,6 +165,7 @@
         setTimeout(function () { if (state.socket === s && !s.active) s.connect(); }, 3000);
       }).catch(function () { /* 401 shows the sign-in form */ });
     });
+    s.on("resync", refreshAll); // the hub lost Redis for a while: live updates were missed
     s.on("queue", function (d) { renderQueue(d && d.queue); });
     s.on("message", function (d) {
       if (!d || !d.message) return;

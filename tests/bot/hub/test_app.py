@@ -4,6 +4,7 @@ API and socket, sign-in, bad input, and a restart that loses nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Dict, List
 
 import aiohttp
 import pytest
@@ -330,7 +331,8 @@ async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, mo
 async def test_after_redis_comes_back_each_widget_gets_the_history_it_missed(running_hub, monkeypatch):
     """Redis keeps nothing: an agent's message sent on another hub while Redis is away (or before the
     customer's hub listens again) never reaches the customer live. Once its hub listens again, it
-    sends each of its widgets the history, as after a reconnection."""
+    sends each of its widgets the history, as after a reconnection, and tells each of its consoles
+    to load everything again."""
     from tests.conftest import use_settings
     from tests.private_services import PrivateRedis
 
@@ -349,12 +351,20 @@ async def test_after_redis_comes_back_each_widget_gets_the_history_it_missed(run
             cid = (await response.json())["queue"][0]["conversation_id"]
         async with agent.post(f"/api/conversations/{cid}/take") as response:
             assert response.status == 200
+        colleague = await first.login("sam@northwind.example")
+        console_events: Dict[str, List[Any]] = {"resync": [], "message": []}
+        console = await console_socket(first.url, colleague, console_events)
         redis.stop()
         async with agent.post(f"/api/conversations/{cid}/messages", json={"text": "While Redis is away"}) as response:
             assert response.status == 201
         redis.start()
         await eventually(lambda: customer.history and "While Redis is away" in [m["text"] for m in customer.history], 30)
         assert "While Redis is away" not in customer.texts()  # not live: from the history
+        # The colleague's console on the customer's hub missed it live too, and is told to reload.
+        await eventually(lambda: console_events["resync"], 30)
+        assert "While Redis is away" not in [m["message"]["text"] for m in console_events["message"]]
+        await console.disconnect()
+        await colleague.close()
         await customer.close()
         await agent.close()
     finally:

@@ -425,6 +425,22 @@ async def test_a_missing_hub_counts_as_gone_only_after_a_grace_period(hub, monke
     assert messages[0].delivery == "waiting_for_bot"
 
 
+async def test_a_gone_hubs_message_in_a_conversation_with_people_is_shown_on_the_consoles(hub):
+    router, rasa, delivery, *_ = hub
+    rasa.reply = lambda text: handoff_reply()
+    cid = (await say(router, "a person please")).conversation_id
+    async with session_scope() as session:  # stored by a hub that died before holding it for the agents
+        conversation = await store.get_conversation(session, cid)
+        await store.add_message(session, conversation, "customer", "my meter number is 42", "received", START,
+                                claimed_by=4242)
+    hub.recovery.gone_after_seconds = 0
+    await hub.recovery.recover()
+    _, messages, _ = await conversation_state(cid)
+    assert messages[-1].delivery == "held_for_agent"
+    live = [(d["conversation_id"], d["message"]["text"]) for event, d in delivery.agents if event == "message"]
+    assert live[-1] == (cid, "my meter number is 42")
+
+
 async def test_a_message_whose_routing_failed_in_a_live_hub_is_answered_by_its_next_pass(hub, monkeypatch):
     # PostgreSQL restarted while the hub stored Rasa's replies: the turn failed, the message stayed
     # "received", claimed by this hub, which lives on (so it is no gone hub's orphan).
