@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from bench.load_stack import BENCH_VAR, PYTHON, ROOT, _die_with_parent, _quiet_env
+from bench.load_stack import BENCH_VAR, PYTHON, ROOT, die_with_parent, quiet_env
 
 PLAIN_CACHE = BENCH_VAR / "plain-rasa"
 
@@ -120,7 +120,7 @@ def plain_model(train_timeout: float) -> Path:
                        "--data", "data", "--out", "models.partial", "--fixed-model-name", "plain"]
             try:
                 done = subprocess.run(command, cwd=home, stdout=log, stderr=subprocess.STDOUT,
-                                      env=_quiet_env(), timeout=train_timeout, preexec_fn=_die_with_parent)
+                                      env=quiet_env(), timeout=train_timeout, preexec_fn=die_with_parent)
             except subprocess.TimeoutExpired as exc:
                 raise SystemExit(f"training the plain model took over {train_timeout:.0f} s; "
                                  f"see {home}/train.log") from exc

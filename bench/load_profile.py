@@ -15,8 +15,8 @@ from typing import Callable, List, Tuple
 import aiohttp
 
 from bench.load_levels import run_level
-from bench.load_report import _ms, percentile
-from bench.load_stack import BENCH_VAR, Stack, _die_with_parent, now
+from bench.load_report import as_ms, percentile
+from bench.load_stack import BENCH_VAR, Stack, die_with_parent, now
 
 PROFILER_VENV = BENCH_VAR / "venv-prof"
 PY_SPY_VERSION = "0.4.3"
@@ -177,7 +177,7 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
         command = [str(exe), "record", "--pid", str(stack.procs[name].pid), "--rate", str(rate), "--format", "raw",
                    "--nonblocking", "--duration", str(int(args.profile_seconds) + 2), "--output", str(out)]
         recorders.append((name, out, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                                       preexec_fn=_die_with_parent)))
+                                                       preexec_fn=die_with_parent)))
     try:
         await asyncio.sleep(1)
         rasa_before = await rasa_seconds(stack)
@@ -193,7 +193,7 @@ async def profile(stack: Stack, args: argparse.Namespace) -> List[str]:
     messages = len(stats.answered())
     lat = stats.latencies_ms()
     lines = [f"Profile (py-spy {PY_SPY_VERSION}, {rate} Hz, CPU samples only, 1 customer for "
-             f"{args.profile_seconds:.0f} s, {messages} bot messages, hub p50 {_ms(percentile(lat, 50))} ms):"]
+             f"{args.profile_seconds:.0f} s, {messages} bot messages, hub p50 {as_ms(percentile(lat, 50))} ms):"]
     calls = rasa_after[1] - rasa_before[1]
     if calls > 0 and lat:
         rasa_ms = (rasa_after[0] - rasa_before[0]) / calls * 1000

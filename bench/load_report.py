@@ -108,7 +108,7 @@ def stored_check(db_url: str, ids: List[str]) -> Tuple[int, int]:
     return found, len(ids)
 
 
-def _ms(value: float) -> str:
+def as_ms(value: float) -> str:
     return "-" if value != value else f"{value:,.0f}"
 
 
@@ -125,7 +125,7 @@ def table(levels: List[LevelStats]) -> str:
             ratio = f"{stats.rate() / plain[stats.customers].rate():.2f}"
         name = "plain Rasa REST" if stats.path == "plain" else "our hub socket.io"
         rows.append((name, str(stats.customers), str(len(stats.answered())), f"{stats.rate():.2f}",
-                     _ms(percentile(lat, 50)), _ms(percentile(lat, 95)), _ms(percentile(lat, 99)), str(errors),
+                     as_ms(percentile(lat, 50)), as_ms(percentile(lat, 95)), as_ms(percentile(lat, 99)), str(errors),
                      handoffs, ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = []
@@ -147,7 +147,7 @@ def details(levels: List[LevelStats]) -> str:
             bits.append(f"{s.empty} empty replies")
         else:
             firsts = sorted((t.first - t.sent) * 1000 for t in s.answered() if t.first)
-            bits.append(f"first reply p50 {_ms(percentile(firsts, 50))} ms")
+            bits.append(f"first reply p50 {as_ms(percentile(firsts, 50))} ms")
             system = Counter(t.system for t in s.turns if t.system)
             if system:
                 bits.append("hub notices " + ", ".join(f"{k} {v}" for k, v in system.items()))

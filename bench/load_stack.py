@@ -35,7 +35,7 @@ def now() -> float:
     return time.perf_counter()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: SIGTERM when the benchmark dies, however it dies (Linux prctl)."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -44,7 +44,7 @@ def _die_with_parent() -> None:
     os.setsid()
 
 
-def _quiet_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def quiet_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
     env.update(extra or {})
@@ -87,7 +87,7 @@ class Proc:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.popen = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=log,
-                                          stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                                          stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     @property
     def pid(self) -> int:
@@ -179,7 +179,7 @@ class Stack:
                              f"(`ss -ltnp | grep 71`) or pass another --port-base (7100-7199 block).")
 
     def env(self) -> Dict[str, str]:
-        return _quiet_env({
+        return quiet_env({
             "BOT_DATABASE_URL": self.db_url,
             "BOT_RASA_PORT": str(self.ports["rasa"]),
             "BOT_ACTION_PORT": str(self.ports["action"]),
@@ -241,7 +241,7 @@ class Stack:
             plain = self._add("plain Rasa", [PYTHON, "-m", "rasa", "run", "--model", str(self.plain), "--port",
                                              str(p["plain"]), "--interface", "127.0.0.1", "--credentials",
                                              str(home / "credentials.yml"), "--endpoints", str(home / "endpoints.yml")],
-                              f"{self.plain_url}/", _quiet_env(), cwd=home)
+                              f"{self.plain_url}/", quiet_env(), cwd=home)
             starting.append(plain)
         names = ", ".join(f"the {s.name}" for s in starting)
         print(f"Starting {names} (Rasa loads its model in about a minute)...", flush=True)
