@@ -208,6 +208,10 @@ class Stack:
             self.db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.postgres_db}"
         else:
             self.db_url = f"sqlite+aiosqlite:///{self.run_dir / 'bot.db'}"
+        self._migrate_and_seed()
+
+    def _migrate_and_seed(self) -> None:
+        """`bot db upgrade` and `bot db seed` on the stack's database, as a new user's first start does."""
         for step in (["db", "upgrade"], ["db", "seed"]):
             done = subprocess.run([PYTHON, "-m", "bot", *step], cwd=ROOT, env=self.env(), capture_output=True,
                                   text=True, timeout=600)
@@ -335,12 +339,7 @@ class ClusterStack(Stack):
         base = self.postgres.url.rsplit("/", 1)[0]
         self.db_url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/bot"
         self.tracker_url = f"{base}/rasa"
-        for step in (["db", "upgrade"], ["db", "seed"]):
-            done = subprocess.run([PYTHON, "-m", "bot", *step], cwd=ROOT, env=self.env(), capture_output=True,
-                                  text=True, timeout=600)
-            if done.returncode != 0:
-                raise RuntimeError(f"`bot {' '.join(step)}` failed:\n{done.stdout}\n{done.stderr}")
-            print("  " + done.stdout.strip().replace("\n", "\n  "), flush=True)
+        self._migrate_and_seed()
 
     async def start(self) -> None:
         self.check_ports()

@@ -298,6 +298,19 @@ async def test_a_restart_keeps_open_conversations_and_the_queue(running_hub):
         running_hub.runner = restarted.runner
 
 
+async def taken_on_the_other_hub(first, second):
+    """A customer on ``first`` asks for a person; an agent signed in on ``second`` takes the conversation."""
+    customer = await first.customer()
+    await customer.say("I want a person")
+    await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
+    agent = await second.login()
+    async with agent.get("/api/queue") as response:
+        cid = (await response.json())["queue"][0]["conversation_id"]
+    async with agent.post(f"/api/conversations/{cid}/take") as response:
+        assert response.status == 200
+    return customer, agent, cid
+
+
 @pytest.mark.redis
 async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, monkeypatch):
     """Scale path: a customer on one hub process hears an agent who acts on another."""
@@ -308,14 +321,7 @@ async def test_two_hubs_share_customers_and_agents_through_redis(running_hub, mo
     running_hub.rasa.reply = lambda text: handoff_reply("asked_for_person", 2)
     first, second = await start_hub(running_hub.rasa), await start_hub(running_hub.rasa)
     try:
-        customer = await first.customer()
-        await customer.say("I want a person")
-        await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
-        agent = await second.login()
-        async with agent.get("/api/queue") as response:
-            cid = (await response.json())["queue"][0]["conversation_id"]
-        async with agent.post(f"/api/conversations/{cid}/take") as response:
-            assert response.status == 200
+        customer, agent, cid = await taken_on_the_other_hub(first, second)
         async with agent.post(f"/api/conversations/{cid}/messages", json={"text": "From the other hub"}) as response:
             assert response.status == 201
         await eventually(lambda: "From the other hub" in customer.texts())
@@ -343,14 +349,7 @@ async def test_after_redis_comes_back_each_widget_gets_the_history_it_missed(run
     running_hub.rasa.reply = lambda text: handoff_reply("asked_for_person", 2)
     first, second = await start_hub(running_hub.rasa), await start_hub(running_hub.rasa)
     try:
-        customer = await first.customer()
-        await customer.say("I want a person")
-        await eventually(lambda: any("in the queue" in (t or "") for t in customer.texts()))
-        agent = await second.login()
-        async with agent.get("/api/queue") as response:
-            cid = (await response.json())["queue"][0]["conversation_id"]
-        async with agent.post(f"/api/conversations/{cid}/take") as response:
-            assert response.status == 200
+        customer, agent, cid = await taken_on_the_other_hub(first, second)
         colleague = await first.login("sam@northwind.example")
         console_events: Dict[str, List[Any]] = {"resync": [], "message": []}
         console = await console_socket(first.url, colleague, console_events)
